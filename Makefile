@@ -1,0 +1,70 @@
+# Every target sets itself up: a fresh Debian machine with Python 3.11, pip and
+# apt is enough. Re-running on a set-up machine starts working within seconds.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-dev
+# Debian packages the browser, proxy and load tests drive.
+APT_PACKAGES := chromium nginx-light wrk
+
+.PHONY: all test lint format typecheck pytest docs bench demo demo-screenshot system-deps clean
+
+all: test
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --editable '.[dev]'
+	touch $@
+
+# Installs the Debian packages that are missing, when we may (root). Elsewhere
+# the tests that need them skip with a message saying what to install (in CI,
+# CI=true, they fail instead).
+system-deps:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || missing="$$missing nginx-light"; \
+	command -v wrk >/dev/null 2>&1 || missing="$$missing wrk"; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "Installing Debian packages:$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+		else \
+			echo "Not root: install$$missing yourself to run the browser and nginx tests"; \
+		fi; \
+	fi
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP) system-deps
+	$(BIN)/pytest
+
+docs: $(STAMP)
+	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
+
+test: lint typecheck pytest docs
+
+bench: $(STAMP) system-deps
+	$(BIN)/python -m benchmarks
+
+demo: $(STAMP)
+	$(BIN)/python -m docs.examples.demo
+
+demo-screenshot: $(STAMP) system-deps
+	$(BIN)/python -m docs.examples.demo --screenshot docs/_static/demo.png
+
+clean:
+	rm -rf $(VENV) .coverage .coverage.* htmlcov .pytest_cache .mypy_cache .ruff_cache .hypothesis docs/_build dist build
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,57 @@
+"""Drop-in, typed, fast collection of server middlewares for aiohttp.
+
+Every factory returns an ``@web.middleware`` coroutine to put in
+``web.Application(middlewares=[...])``. The recommended order, outermost first::
+
+    from aiohttp import web
+    from aiohttp_middlewares import (
+        cors_middleware,
+        error_middleware,
+        https_middleware,
+        shield_middleware,
+        timeout_middleware,
+        NON_IDEMPOTENT_METHODS,
+    )
+
+    app = web.Application(
+        middlewares=[
+            cors_middleware(origins=["https://app.example.com"]),
+            error_middleware(),
+            https_middleware(),
+            timeout_middleware(29.5),
+            shield_middleware(methods=NON_IDEMPOTENT_METHODS),
+        ]
+    )
+"""
+
+from .constants import IDEMPOTENT_METHODS, NON_IDEMPOTENT_METHODS
+from .cors import cors_middleware
+from .error import (
+    default_error_handler,
+    error_context,
+    error_middleware,
+    get_error_response,
+    problem_error_handler,
+)
+from .https import https_middleware
+from .shield import shield_middleware, wait_shielded
+from .timeout import timeout_middleware
+from .utils import match_path
+
+__all__ = (
+    "IDEMPOTENT_METHODS",
+    "NON_IDEMPOTENT_METHODS",
+    "cors_middleware",
+    "default_error_handler",
+    "error_context",
+    "error_middleware",
+    "get_error_response",
+    "https_middleware",
+    "match_path",
+    "problem_error_handler",
+    "shield_middleware",
+    "timeout_middleware",
+    "wait_shielded",
+)
+
+__version__ = "3.0.0.dev0"

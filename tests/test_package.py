@@ -1,0 +1,73 @@
+"""The package's public face: exported names, constants, type information."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import aiohttp_middlewares
+from aiohttp_middlewares import IDEMPOTENT_METHODS, NON_IDEMPOTENT_METHODS
+
+ROOT = Path(__file__).resolve().parent.parent
+
+PUBLIC_NAMES = {
+    "IDEMPOTENT_METHODS",
+    "NON_IDEMPOTENT_METHODS",
+    "cors_middleware",
+    "default_error_handler",
+    "error_context",
+    "error_middleware",
+    "get_error_response",
+    "https_middleware",
+    "match_path",
+    "problem_error_handler",
+    "shield_middleware",
+    "timeout_middleware",
+    "wait_shielded",
+}
+
+
+def test_all_lists_the_public_names() -> None:
+    assert set(aiohttp_middlewares.__all__) == PUBLIC_NAMES
+    for name in PUBLIC_NAMES:
+        assert getattr(aiohttp_middlewares, name) is not None
+
+
+def test_method_sets_are_frozen_and_upper_case() -> None:
+    assert frozenset({"GET", "HEAD", "OPTIONS", "TRACE"}) == IDEMPOTENT_METHODS
+    assert frozenset({"DELETE", "PATCH", "POST", "PUT"}) == NON_IDEMPOTENT_METHODS
+    assert isinstance(IDEMPOTENT_METHODS, frozenset)
+    assert isinstance(NON_IDEMPOTENT_METHODS, frozenset)
+
+
+def test_version_is_defined_in_the_package() -> None:
+    assert aiohttp_middlewares.__version__[0].isdigit()
+
+
+def test_ships_py_typed() -> None:
+    assert (Path(aiohttp_middlewares.__file__).parent / "py.typed").is_file()
+
+
+def test_imports_from_a_plain_checkout(tmp_path: Path) -> None:
+    # An interpreter with site-packages isolated from ours (-S would drop aiohttp,
+    # so copy only the checkout's package onto PYTHONPATH and check it wins).
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(
+        [sys.executable, "-c", "import aiohttp_middlewares as m; print(m.__file__)"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert Path(out.strip()).parent == ROOT / "aiohttp_middlewares"
+
+
+def test_imports_nothing_private_from_aiohttp() -> None:
+    for source in (ROOT / "aiohttp_middlewares").glob("*.py"):
+        text = source.read_text()
+        assert "aiohttp._" not in text, source
+        assert "from aiohttp import _" not in text, source
+        assert "web._" not in text, source

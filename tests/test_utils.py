@@ -1,0 +1,162 @@
+"""The shared matching module: rules, compiled form, configuration errors."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from yarl import URL
+
+from aiohttp_middlewares.utils import (
+    compile_urls,
+    match_path,
+    match_request,
+    to_str_tuple,
+    to_tuple,
+)
+
+
+def test_str_matches_equal_path() -> None:
+    assert match_path("/api", "/api")
+
+
+def test_str_does_not_match_prefix() -> None:
+    assert not match_path("/api", "/api/users")
+
+
+def test_url_matches_by_its_string() -> None:
+    assert match_path(URL("/api/users"), "/api/users")
+    assert not match_path(URL("/api/users"), "/api")
+
+
+def test_regex_is_anchored_at_start_only() -> None:
+    pattern = re.compile(r"/api/")
+    assert match_path(pattern, "/api/users")
+    assert not match_path(pattern, "/v1/api/users")
+
+
+def test_other_types_never_match() -> None:
+    assert not match_path(42, "42")  # type: ignore[arg-type]
+    assert not match_path(re.compile(rb"/"), "/")  # type: ignore[arg-type]
+
+
+def test_collection_matches_when_any_item_matches() -> None:
+    urls = ["/a", re.compile(r"^/b/\d+$")]
+    assert match_request(urls, "GET", "/a")
+    assert match_request(urls, "GET", "/b/12")
+    assert not match_request(urls, "GET", "/c")
+
+
+def test_dict_matches_method_of_matching_key() -> None:
+    urls = {"/slow": ["POST"], "/export": "get"}
+    assert match_request(urls, "POST", "/slow")
+    assert not match_request(urls, "GET", "/slow")
+    assert match_request(urls, "GET", "/export")
+
+
+def test_dict_methods_are_case_insensitive() -> None:
+    assert match_request({"/a": ["post"]}, "POST", "/a")
+    assert match_request({"/a": ["POST"]}, "post", "/a")
+    assert compile_urls({"/a": ["post"]})("POST", "/a")
+    assert compile_urls({"/a": ["POST"]})("post", "/a")
+
+
+def test_dict_first_matching_key_decides() -> None:
+    urls = {re.compile(r"^/api/"): ["GET"], "/api/export": ["POST"]}
+    assert not match_request(urls, "POST", "/api/export")
+    assert not compile_urls(urls)("POST", "/api/export")
+    assert compile_urls(urls)("GET", "/api/export")
+
+
+def test_dict_exact_key_before_regex_decides() -> None:
+    urls = {"/api/export": ["POST"], re.compile(r"^/api/"): ["GET"]}
+    assert compile_urls(urls)("POST", "/api/export")
+    assert not compile_urls(urls)("GET", "/api/export")
+    assert compile_urls(urls)("GET", "/api/other")
+
+
+def test_compiled_collection_matches_exact_url_and_regex() -> None:
+    match = compile_urls([URL("/a"), "/b", re.compile(r"/c")])
+    assert match("GET", "/a")
+    assert match("GET", "/b")
+    assert match("GET", "/cat")
+    assert not match("GET", "/d")
+
+
+def test_empty_collection_matches_nothing() -> None:
+    assert not compile_urls([])("GET", "/")
+
+
+@pytest.mark.parametrize("urls", ["/api", b"/api"])
+def test_bare_string_is_refused_naming_argument(urls: object) -> None:
+    with pytest.raises(TypeError, match=r"^ignore must be a collection"):
+        compile_urls(urls, argument="ignore")  # type: ignore[arg-type]
+
+
+def test_non_iterable_is_refused_naming_argument() -> None:
+    with pytest.raises(TypeError, match=r"^urls must be a collection"):
+        compile_urls(42)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("key", [42, None, ("/a",)])
+def test_bad_key_is_refused_naming_argument(key: object) -> None:
+    with pytest.raises(TypeError, match=r"^urls holds .*str, a compiled regex"):
+        compile_urls([key])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match=r"^urls holds"):
+        compile_urls({key: "GET"})  # type: ignore[dict-item]
+
+
+def test_bytes_regex_is_refused() -> None:
+    with pytest.raises(TypeError, match=r"^ignore holds a bytes regex"):
+        compile_urls([re.compile(rb"/")], argument="ignore")  # type: ignore[list-item]
+
+
+@pytest.mark.parametrize("methods", [42, None, ["GET", 1], b"GET"])
+def test_bad_methods_are_refused_naming_argument(methods: object) -> None:
+    with pytest.raises(TypeError, match=r"^ignore\['/a'\] must be a method name"):
+        compile_urls({"/a": methods}, argument="ignore")  # type: ignore[dict-item]
+
+
+def test_to_tuple_keeps_order() -> None:
+    assert to_tuple(iter(["b", "a"]), "x") == ("b", "a")
+
+
+def test_to_str_tuple_returns_strings() -> None:
+    assert to_str_tuple({"accept": 1}, "allow_headers") == ("accept",)
+
+
+def test_to_str_tuple_refuses_non_strings() -> None:
+    with pytest.raises(TypeError, match=r"^allow_headers must hold strings only"):
+        to_str_tuple(["accept", 1], "allow_headers")
+
+
+# Property: the compiled matcher answers as match_request does, for random
+# configurations over a small alphabet so that collisions (an exact key and a
+# regex matching the same path, repeated keys) are common.
+PATHS = st.text(alphabet="/ab1", min_size=1, max_size=5)
+METHODS = st.sampled_from(["GET", "get", "Post", "POST", "PUT", "delete", "HEAD"])
+REGEXES = st.builds(
+    lambda prefix, suffix: re.compile(re.escape(prefix) + suffix),
+    PATHS,
+    st.sampled_from(["", "$", r"\d", ".*", "[ab]+$"]),
+)
+URLS = st.one_of(PATHS, PATHS.map(URL), REGEXES)
+METHOD_VALUES = st.one_of(
+    METHODS, st.lists(METHODS, max_size=3), st.frozensets(METHODS)
+)
+
+
+@given(
+    urls=st.one_of(
+        st.lists(URLS, max_size=6),
+        st.dictionaries(URLS, METHOD_VALUES, max_size=6),
+    ),
+    method=METHODS,
+    path=PATHS,
+)
+def test_compiled_matcher_equals_match_request(
+    urls: object, method: str, path: str
+) -> None:
+    assert compile_urls(urls)(method, path) == match_request(urls, method, path)  # type: ignore[arg-type]
