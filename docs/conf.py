@@ -12,7 +12,7 @@ import aiohttp_middlewares  # noqa: E402
 
 project = "aiohttp-middlewares"
 author = "aiohttp-middlewares developers"
-copyright = "2026, aiohttp-middlewares developers"  # noqa: A001
+copyright = "2026, aiohttp-middlewares developers"
 release = aiohttp_middlewares.__version__
 version = ".".join(release.split(".")[:2])
 
