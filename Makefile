@@ -12,7 +12,10 @@ APT_PACKAGES := chromium nginx-light wrk
 
 all: test
 
+# Debian's python3 needs python3-venv for `-m venv`; install it when we may.
 $(BIN)/python:
+	@$(PYTHON) -c "import ensurepip" 2>/dev/null || { [ "$$(id -u)" = 0 ] && \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null; } || true
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): pyproject.toml | $(BIN)/python

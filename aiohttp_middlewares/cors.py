@@ -1,8 +1,504 @@
-"""CORS middleware (being written: see the CORS issue)."""
+"""CORS middleware: let browsers on other origins read your aiohttp responses.
 
-from typing import Any
+:func:`cors_middleware` speaks the server side of the CORS protocol of the
+`Fetch standard <https://fetch.spec.whatwg.org/#http-cors-protocol>`_:
+
+* A **preflight** (``OPTIONS`` carrying ``Origin`` and
+  ``Access-Control-Request-Method``) is answered by the middleware itself, as a
+  returned response, without calling the handler.
+* Any other request is handled as usual, then the response gets
+  ``Access-Control-Allow-Origin`` (and the credentials and exposed-headers
+  headers) when its ``Origin`` is allowed. Responses raised as
+  :class:`aiohttp.web.HTTPException` get them too.
+* Every response of a CORS-handled path carries ``Vary: Origin``, merged with the
+  handler's own ``Vary``, so that shared caches never serve one origin's answer
+  to another.
+
+A handler that prepares its own :class:`~aiohttp.web.StreamResponse` (server-sent
+events, chunked downloads, WebSocket) sends its headers before the middleware
+sees it. For those, register :func:`cors_on_response_prepare` once::
+
+    app.on_response_prepare.append(cors_on_response_prepare)
+
+Configuration is checked and normalised once, when the factory is called: origins
+land in a frozenset, header values are joined into strings, so a request costs a
+few dict and set look-ups.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Collection
+from typing import TYPE_CHECKING, Final, TypeAlias
+
+from aiohttp import hdrs, web
+from yarl import URL
+
+from .annotations import Handler, Middleware, Urls
+from .utils import compile_urls, to_str_tuple, to_tuple
+
+if TYPE_CHECKING:
+    from multidict import CIMultiDict, CIMultiDictProxy
+
+__all__ = (
+    "ACCESS_CONTROL",
+    "ACCESS_CONTROL_ALLOW_CREDENTIALS",
+    "ACCESS_CONTROL_ALLOW_HEADERS",
+    "ACCESS_CONTROL_ALLOW_METHODS",
+    "ACCESS_CONTROL_ALLOW_ORIGIN",
+    "ACCESS_CONTROL_ALLOW_PRIVATE_NETWORK",
+    "ACCESS_CONTROL_EXPOSE_HEADERS",
+    "ACCESS_CONTROL_MAX_AGE",
+    "ACCESS_CONTROL_REQUEST_HEADERS",
+    "ACCESS_CONTROL_REQUEST_METHOD",
+    "ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK",
+    "DEFAULT_ALLOW_HEADERS",
+    "DEFAULT_ALLOW_METHODS",
+    "Origin",
+    "cors_middleware",
+    "cors_on_response_prepare",
+)
+
+logger = logging.getLogger(__name__)
+
+#: The prefix every CORS header name shares.
+ACCESS_CONTROL: Final = "Access-Control"
+#: The ``Access-Control-Allow-Credentials`` header name.
+ACCESS_CONTROL_ALLOW_CREDENTIALS: Final = "Access-Control-Allow-Credentials"
+#: The ``Access-Control-Allow-Headers`` header name.
+ACCESS_CONTROL_ALLOW_HEADERS: Final = "Access-Control-Allow-Headers"
+#: The ``Access-Control-Allow-Methods`` header name.
+ACCESS_CONTROL_ALLOW_METHODS: Final = "Access-Control-Allow-Methods"
+#: The ``Access-Control-Allow-Origin`` header name.
+ACCESS_CONTROL_ALLOW_ORIGIN: Final = "Access-Control-Allow-Origin"
+#: The ``Access-Control-Allow-Private-Network`` header name.
+ACCESS_CONTROL_ALLOW_PRIVATE_NETWORK: Final = "Access-Control-Allow-Private-Network"
+#: The ``Access-Control-Expose-Headers`` header name.
+ACCESS_CONTROL_EXPOSE_HEADERS: Final = "Access-Control-Expose-Headers"
+#: The ``Access-Control-Max-Age`` header name.
+ACCESS_CONTROL_MAX_AGE: Final = "Access-Control-Max-Age"
+#: The ``Access-Control-Request-Headers`` header name.
+ACCESS_CONTROL_REQUEST_HEADERS: Final = "Access-Control-Request-Headers"
+#: The ``Access-Control-Request-Method`` header name.
+ACCESS_CONTROL_REQUEST_METHOD: Final = "Access-Control-Request-Method"
+#: The ``Access-Control-Request-Private-Network`` header name.
+ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK: Final = "Access-Control-Request-Private-Network"
+
+#: Request headers a preflight allows by default (``allow_headers``).
+DEFAULT_ALLOW_HEADERS: Final = (
+    "accept",
+    "accept-encoding",
+    "authorization",
+    "content-type",
+    "dnt",
+    "origin",
+    "user-agent",
+    "x-csrftoken",
+    "x-requested-with",
+)
+
+#: Methods a preflight allows by default (``allow_methods``).
+DEFAULT_ALLOW_METHODS: Final = ("DELETE", "GET", "OPTIONS", "PATCH", "POST", "PUT")
+
+#: One allowed origin as ``origins`` accepts it: an exact origin string such as
+#: ``"https://app.example.com"`` (or ``"null"``), a :class:`yarl.URL` of it, or a
+#: compiled regex tried with ``pattern.match(origin)``.
+Origin: TypeAlias = str | re.Pattern[str] | URL
+
+# The headers one response gets: (name, value) pairs, then ``Vary: Origin``.
+# ``()`` means "refused or no Origin": only ``Vary`` is added.
+_Grant: TypeAlias = tuple[tuple[str, str], ...]
+
+# Where the middleware leaves its decision for cors_on_response_prepare.
+# web.RequestKey exists from aiohttp 3.14, which also warns on str keys.
+if hasattr(web, "RequestKey"):
+    _GRANT_KEY: web.RequestKey[_Grant] = web.RequestKey("grant")
+else:  # pragma: no cover  # aiohttp < 3.14
+    _GRANT_KEY = "aiohttp_middlewares.cors.grant"  # type: ignore[assignment]
+
+_OPTIONS: Final = "OPTIONS"
+_TRUE: Final = "true"
+_VARY_ORIGIN: Final = "Origin"
+# A browser never preflights only because of these methods (Fetch: CORS-safelisted).
+_SAFELISTED_METHODS: Final = frozenset({"GET", "HEAD", "POST"})
+# Fetch: the "*" of Access-Control-Allow-Headers never covers Authorization.
+_NEVER_WILDCARD_HEADER: Final = "authorization"
+_DEFAULT_PORTS: Final = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+# scheme "://" host [":" port] and an optional trailing slash, nothing else: no
+# user info, path, query, fragment or whitespace (the host is checked by yarl).
+_ORIGIN_SHAPE: Final = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s/?#@]+/?")
+# "$" or "\Z" at the very end, not preceded by an escaping backslash.
+_END_ANCHOR: Final = re.compile(r"(?<!\\)(?:\\\\)*(?:\$|\\Z)\Z")
 
 
-def cors_middleware(**kwargs: Any) -> Any:
-    """Middleware to provide CORS headers (not written yet)."""
-    raise NotImplementedError
+def cors_middleware(
+    *,
+    allow_all: bool = False,
+    origins: Collection[Origin] | None = None,
+    urls: Urls | None = None,
+    expose_headers: Collection[str] | None = None,
+    allow_headers: Collection[str] = DEFAULT_ALLOW_HEADERS,
+    allow_methods: Collection[str] = DEFAULT_ALLOW_METHODS,
+    allow_credentials: bool = False,
+    max_age: int | None = None,
+    allow_private_network: bool = False,
+) -> Middleware:
+    """Middleware to provide CORS headers for aiohttp applications.
+
+    Put it first (outermost) in ``middlewares``, so that it sees every answer,
+    including those of an ``error_middleware``::
+
+        app = web.Application(
+            middlewares=[
+                cors_middleware(origins=["https://app.example.com"]),
+                error_middleware(),
+            ]
+        )
+
+    :param allow_all: Allow any origin. Without ``allow_credentials`` the answer
+        is ``Access-Control-Allow-Origin: *``; with it, the request's origin is
+        reflected and a WARNING is logged, since every website can then read
+        responses made with the user's cookies. By default: ``False``.
+    :param origins: Allowed origins. A string (or :class:`yarl.URL`) is an exact
+        origin such as ``"https://app.example.com"``, normalised once (lower-case
+        scheme and host, no default port, no trailing slash); ``"null"`` allows
+        sandboxed frames and ``file://`` pages. A string that is not an origin
+        (``"example.com"``, ``"https://a.example/app"``) can never match: a
+        WARNING names it. A compiled regex allows the origins it matches with
+        ``pattern.match`` (anchored at the start only): end it with ``$``, or a
+        WARNING tells that ``^https://app\\.example\\.com`` also admits
+        ``https://app.example.com.evil.test``. By default: ``None``, no origin
+        is allowed.
+    :param urls: Request paths that get CORS handling, matched as
+        :func:`~aiohttp_middlewares.utils.compile_urls` does; other paths are
+        left untouched. By default: every path.
+    :param expose_headers: Response headers that scripts may read, sent as
+        ``Access-Control-Expose-Headers`` on every answer to an allowed origin.
+        By default: ``None``.
+    :param allow_headers: Request headers a preflight allows, sent as
+        ``Access-Control-Allow-Headers`` in the given order. By default:
+        :data:`DEFAULT_ALLOW_HEADERS`.
+    :param allow_methods: Methods a preflight allows, sent as
+        ``Access-Control-Allow-Methods`` in the given order. By default:
+        :data:`DEFAULT_ALLOW_METHODS`.
+    :param allow_credentials: Send ``Access-Control-Allow-Credentials: true``,
+        so that scripts may send cookies and read the answers made with them.
+        By default: ``False``.
+    :param max_age: Seconds a browser may cache a preflight answer, sent as
+        ``Access-Control-Max-Age``. By default: ``None``, not sent.
+    :param allow_private_network: Answer
+        ``Access-Control-Allow-Private-Network: true`` to a preflight that asks
+        with ``Access-Control-Request-Private-Network: true`` (Private Network
+        Access). By default: ``False``.
+    :return: The middleware.
+    :raises TypeError: When ``origins``, ``allow_headers``, ``allow_methods``,
+        ``expose_headers`` or ``urls`` is a bare string or not a collection, or
+        holds an item of the wrong type.
+    :raises ValueError: When ``max_age`` is not a non-negative ``int``.
+    """
+    match_url = None if urls is None else compile_urls(urls, argument="urls")
+    methods = to_str_tuple(allow_methods, "allow_methods")
+    headers = to_str_tuple(allow_headers, "allow_headers")
+    exposed = (
+        () if expose_headers is None else to_str_tuple(expose_headers, "expose_headers")
+    )
+    extra = _pairs(
+        (ACCESS_CONTROL_ALLOW_CREDENTIALS, _TRUE if allow_credentials else ""),
+        (ACCESS_CONTROL_EXPOSE_HEADERS, ", ".join(exposed)),
+    )
+    grant = _origin_granter(allow_all, allow_credentials, origins, extra)
+    preflight = _preflight_answerer(
+        grant,
+        methods,
+        headers,
+        _max_age(max_age),
+        allow_credentials=allow_credentials,
+        allow_private_network=allow_private_network,
+    )
+    warned = False
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        nonlocal warned
+        if match_url is not None and not match_url(request.method, request.path):
+            return await handler(request)
+        origin = request.headers.get(hdrs.ORIGIN)
+        if (
+            request.method == _OPTIONS
+            and origin is not None
+            and ACCESS_CONTROL_REQUEST_METHOD in request.headers
+        ):
+            return preflight(request, origin)
+        allowed = (grant(origin) if origin else None) or ()
+        request[_GRANT_KEY] = allowed
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:
+            # The grant stays on the request: if an outer middleware answers
+            # with a new response, cors_on_response_prepare still applies it.
+            _apply(exc.headers, allowed)
+            raise
+        if request.pop(_GRANT_KEY, None) is None:
+            # cors_on_response_prepare took it: the handler prepared the response.
+            return response
+        if not response.prepared:
+            _apply(response.headers, allowed)
+        elif not warned and not isinstance(response, web.WebSocketResponse):
+            # Browsers do not apply CORS to WebSockets: no warning for them.
+            warned = True
+            logger.warning(
+                "%s %s: the handler prepared its response before cors_middleware "
+                "could add CORS headers; add "
+                "app.on_response_prepare.append(cors_on_response_prepare)",
+                request.method,
+                request.path,
+            )
+        return response
+
+    return middleware
+
+
+async def cors_on_response_prepare(
+    request: web.Request, response: web.StreamResponse
+) -> None:
+    """Give CORS headers to a response that its handler prepared itself.
+
+    A handler that calls ``await response.prepare(request)`` (server-sent events,
+    chunked downloads, WebSocket) sends its headers before
+    :func:`cors_middleware` sees the response. Register this callback on the
+    application that uses the middleware::
+
+        app.on_response_prepare.append(cors_on_response_prepare)
+
+    It applies the decision the middleware took for the request before calling
+    the handler. A response that the middleware already handled is left alone,
+    so no header is added twice; requests the middleware did not handle (other
+    ``urls``, preflights) are not touched.
+
+    :param request: The request being answered.
+    :param response: The response about to send its headers.
+    """
+    allowed = request.pop(_GRANT_KEY, None)
+    if allowed is not None:
+        _apply(response.headers, allowed)
+
+
+def _pairs(*pairs: tuple[str, str]) -> _Grant:
+    # Drop the headers that a configuration leaves empty.
+    return tuple((name, value) for name, value in pairs if value)
+
+
+def _max_age(max_age: object) -> str:
+    if max_age is None:
+        return ""
+    if isinstance(max_age, bool) or not isinstance(max_age, int) or max_age < 0:
+        raise ValueError(
+            f"max_age must be a non-negative int of seconds or None, got {max_age!r}"
+        )
+    return str(max_age)
+
+
+def _origin_granter(
+    allow_all: bool,
+    allow_credentials: bool,
+    origins: Collection[Origin] | None,
+    extra: _Grant,
+) -> Callable[[str], _Grant | None]:
+    """Return ``grant(origin)``: the headers for an allowed origin, else ``None``."""
+    exact, patterns = _split_origins(origins)
+    # Exact origins get their headers built now: the common case costs a dict hit.
+    granted = {
+        origin: ((ACCESS_CONTROL_ALLOW_ORIGIN, origin), *extra) for origin in exact
+    }
+    if allow_all and allow_credentials:
+        logger.warning(
+            "cors_middleware(allow_all=True, allow_credentials=True) reflects any "
+            "Origin: every website can read responses made with the user's cookies"
+        )
+    anyone: _Grant | None = None
+    if allow_all and not allow_credentials:
+        anyone = ((ACCESS_CONTROL_ALLOW_ORIGIN, "*"), *extra)
+    elif allow_all:
+        # Reflecting any origin is what a pattern matching everything does.
+        patterns = (_match_any,)
+
+    def grant(origin: str) -> _Grant | None:
+        found = granted.get(origin)
+        if found is not None:
+            return found
+        if anyone is not None:
+            return anyone
+        # A reflected value goes back into a header: only ASCII is safe to send
+        # (browsers always send ASCII origins).
+        if origin.isascii():
+            for match in patterns:
+                if match(origin):
+                    return ((ACCESS_CONTROL_ALLOW_ORIGIN, origin), *extra)
+        return None
+
+    return grant
+
+
+def _match_any(origin: str) -> bool:
+    return True
+
+
+def _split_origins(
+    origins: Collection[Origin] | None,
+) -> tuple[frozenset[str], tuple[Callable[[str], object], ...]]:
+    exact: set[str] = set()
+    patterns: list[Callable[[str], object]] = []
+    for item in () if origins is None else to_tuple(origins, "origins"):
+        if isinstance(item, re.Pattern) and isinstance(item.pattern, str):
+            if not _END_ANCHOR.search(item.pattern):
+                logger.warning(
+                    "origins regex %r does not end with $ or \\Z: pattern.match "
+                    "admits every origin that merely begins with a match "
+                    "(^https://app\\.example\\.com admits "
+                    "https://app.example.com.evil.test)",
+                    item.pattern,
+                )
+            patterns.append(item.match)
+        elif isinstance(item, str | URL):
+            origin = _normalise_origin(str(item))
+            if origin is None:
+                logger.warning(
+                    "origins holds %r, which is not a serialised origin "
+                    "(scheme://host[:port]) and can never match",
+                    str(item),
+                )
+            else:
+                exact.add(origin)
+        else:
+            raise TypeError(
+                f"origins holds {type(item).__name__} {item!r}: each origin must be "
+                "a str, a yarl.URL or a compiled str regex (re.compile)"
+            )
+    return frozenset(exact), tuple(patterns)
+
+
+def _normalise_origin(value: str) -> str | None:
+    """Return *value* as a browser serialises an origin, or ``None`` if invalid."""
+    if value == "null":
+        return value
+    if not _ORIGIN_SHAPE.fullmatch(value):
+        return None
+    try:
+        url = URL(value)
+        port = url.port
+    except ValueError:
+        return None
+    host = url.raw_host
+    if not host:
+        return None
+    if ":" in host:
+        host = f"[{host}]"
+    scheme = url.scheme.lower()
+    if port is None or port == _DEFAULT_PORTS.get(scheme):
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
+
+
+def _preflight_answerer(
+    grant: Callable[[str], _Grant | None],
+    methods: tuple[str, ...],
+    headers: tuple[str, ...],
+    max_age: str,
+    *,
+    allow_credentials: bool,
+    allow_private_network: bool,
+) -> Callable[[web.Request, str], web.Response]:
+    """Return ``answer(request, origin)``: the response to a preflight.
+
+    The answer is returned, never raised, so that an outer middleware that turns
+    exceptions into error pages lets it through.
+    """
+    vary = [_VARY_ORIGIN, ACCESS_CONTROL_REQUEST_METHOD, ACCESS_CONTROL_REQUEST_HEADERS]
+    if allow_private_network:
+        vary.append(ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK)
+    refused = {hdrs.VARY: ", ".join(vary)}
+    accepted = dict(
+        _pairs(
+            (hdrs.VARY, refused[hdrs.VARY]),
+            (ACCESS_CONTROL_ALLOW_METHODS, ", ".join(methods)),
+            (ACCESS_CONTROL_ALLOW_HEADERS, ", ".join(headers)),
+            (ACCESS_CONTROL_MAX_AGE, max_age),
+        )
+    )
+    check = _preflight_checker(methods, headers, allow_credentials)
+
+    def answer(request: web.Request, origin: str) -> web.Response:
+        allowed = grant(origin) if origin else None
+        if allowed is None:
+            logger.info("CORS preflight refused: origin %r is not allowed", origin)
+            return web.Response(status=403, text="", headers=refused)
+        response = web.Response(text="", headers=accepted)
+        response.headers.extend(allowed)
+        if (
+            allow_private_network
+            and request.headers.get(ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK) == _TRUE
+        ):
+            response.headers[ACCESS_CONTROL_ALLOW_PRIVATE_NETWORK] = _TRUE
+        if logger.isEnabledFor(logging.INFO):
+            check(request.headers, origin)
+        return response
+
+    return answer
+
+
+def _preflight_checker(
+    methods: tuple[str, ...], headers: tuple[str, ...], allow_credentials: bool
+) -> Callable[[CIMultiDictProxy[str], str], None]:
+    """Return ``check(request_headers, origin)`` logging what a preflight lacks."""
+    # Fetch honours "*" as a wildcard only for requests without credentials.
+    any_method = "*" in methods and not allow_credentials
+    any_header = "*" in headers and not allow_credentials
+    method_names = frozenset(methods) | _SAFELISTED_METHODS
+    header_names = frozenset(name.lower() for name in headers)
+
+    def check(request_headers: CIMultiDictProxy[str], origin: str) -> None:
+        method = request_headers.get(ACCESS_CONTROL_REQUEST_METHOD, "")
+        if not any_method and method not in method_names:
+            logger.info(
+                "CORS preflight from %r: method %r is not in allow_methods, the "
+                "browser will refuse the request",
+                origin,
+                method,
+            )
+        requested = request_headers.get(ACCESS_CONTROL_REQUEST_HEADERS, "")
+        missing = [
+            name
+            for name in (part.strip().lower() for part in requested.split(","))
+            if name
+            and name not in header_names
+            and not (any_header and name != _NEVER_WILDCARD_HEADER)
+        ]
+        if missing:
+            logger.info(
+                "CORS preflight from %r: header(s) %s not in allow_headers, the "
+                "browser will refuse the request",
+                origin,
+                ", ".join(missing),
+            )
+
+    return check
+
+
+def _apply(headers: CIMultiDict[str], allowed: _Grant) -> None:
+    for name, value in allowed:
+        headers[name] = value
+    _vary_on_origin(headers)
+
+
+def _vary_on_origin(headers: CIMultiDict[str]) -> None:
+    """Add ``Origin`` to ``Vary``, keeping every token the handler put there."""
+    if hdrs.VARY not in headers:
+        headers[hdrs.VARY] = _VARY_ORIGIN
+        return
+    values = [value.strip() for value in headers.getall(hdrs.VARY)]
+    tokens = {token.strip().lower() for value in values for token in value.split(",")}
+    if "origin" in tokens or "*" in tokens:
+        return
+    values.append(_VARY_ORIGIN)
+    headers[hdrs.VARY] = ", ".join(value for value in values if value)

@@ -1,28 +1,447 @@
-"""Error middleware (being written: see the error issue)."""
+"""Turn every failure of a request handler into a clean error response.
 
-from typing import Any
+:func:`error_middleware` wraps the handlers of an application. When a handler
+raises, it picks an *error handler* (the first ``config`` key that matches the
+request path, else ``default_handler``), stores the exception on the request
+and lets that error handler answer; the error handler reads the exception
+through :func:`error_context`. Two error handlers ship with the package:
+:func:`default_error_handler` (JSON ``{"detail": ...}``) and
+:func:`problem_error_handler` (RFC 9457 ``application/problem+json``).
+
+Not everything raised is an application error, and the middleware leaves the
+rest of HTTP working:
+
+* a :class:`aiohttp.web.HTTPException` below 400 (``HTTPFound``,
+  ``HTTPNoContent`` ...) is raised again unchanged, so redirects keep their
+  status and ``Location``;
+* the headers and cookies that an ``HTTPException`` carries (``Allow``,
+  ``WWW-Authenticate``, ``Retry-After``, ``Set-Cookie`` ...) are kept on the
+  error response;
+* a timeout (:class:`asyncio.TimeoutError`, as ``timeout_middleware`` raises)
+  answers 504 Gateway Timeout;
+* a client that closed its connection is logged at INFO as 499, the way nginx
+  counts it, and no error handler runs;
+* ``asyncio.CancelledError``, ``KeyboardInterrupt`` and ``SystemExit`` are never
+  caught.
+
+Everything is prepared when the factory is called; a request that raises
+nothing costs one ``try`` around the awaited handler.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+from aiohttp import web
+
+from .annotations import ExceptionType, Handler, Middleware, Url
+from .utils import Matcher, compile_urls, to_tuple
+
+__all__ = (
+    "ERROR_KEY",
+    "ErrorContext",
+    "default_error_handler",
+    "error_context",
+    "error_middleware",
+    "get_error_response",
+    "problem_error_handler",
+)
+
+logger = logging.getLogger(__name__)
+
+if TYPE_CHECKING or hasattr(web, "RequestKey"):
+    #: The key under which the middleware stores the exception on the request
+    #: (``request[ERROR_KEY]``): a :class:`aiohttp.web.RequestKey`, so aiohttp
+    #: emits no warning about string keys. Where aiohttp has no ``RequestKey``
+    #: it is the string ``"aiohttp_middlewares.error"``.
+    ERROR_KEY = web.RequestKey("error", Exception)
+else:  # pragma: no cover - aiohttp releases without RequestKey know only str keys
+    ERROR_KEY = "aiohttp_middlewares.error"
+
+# nginx's "499 Client Closed Request", for a client gone before the answer.
+_CLIENT_CLOSED = 499
+
+# One class from Python 3.11 on; before, the builtin one is an OSError (socket
+# timeouts raise it) apart from asyncio's. Both answer 504 on every version.
+_TIMEOUTS = (asyncio.TimeoutError, TimeoutError)
+
+# These describe the exception's own body, not the error response's.
+_BODY_HEADERS = frozenset(
+    {"content-encoding", "content-length", "content-type", "transfer-encoding"}
+)
+
+_PROBLEM_MEMBERS = frozenset({"type", "title", "status", "detail", "instance"})
+
+_Respond: TypeAlias = Callable[[web.Request, Exception], Awaitable[web.StreamResponse]]
+_Config: TypeAlias = Mapping[Url, Handler]
+_IgnoreExceptions: TypeAlias = ExceptionType | tuple[ExceptionType, ...]
 
 
-def error_middleware(**kwargs: Any) -> Any:
-    """Middleware to handle exceptions (not written yet)."""
-    raise NotImplementedError
+@dataclass
+class ErrorContext:
+    """What an error handler knows about the error it answers.
+
+    :param err: The exception raised by the request handler.
+    :param message: ``str(err)``; when that is empty, the phrase of *status*
+        (``"Gateway Timeout"`` for a bare :class:`asyncio.TimeoutError`).
+    :param status: The exception's integer ``status`` attribute when it is an
+        error status (400 to 599); else 504 for a timeout, else 500.
+    :param data: The exception's ``data`` attribute when it has one (not
+        ``None``); else ``{"detail": message}``.
+    """
+
+    err: Exception
+    message: str
+    status: int
+    data: Any
 
 
-def default_error_handler(request: Any) -> Any:
-    """Default error handler (not written yet)."""
-    raise NotImplementedError
+async def default_error_handler(request: web.Request) -> web.Response:
+    """Default error handler to respond with JSON error details.
+
+    A handler that raises ``ValueError("wrong value")`` gets a 500 response
+    with ``{"detail": "wrong value"}``; an unknown path gets 404 with
+    ``{"detail": "Not Found"}``. An exception with ``status`` and ``data``
+    attributes gets that status and ``data`` as the JSON body.
+
+    :param request: The request whose handler failed.
+    :return: A JSON response with the ``data`` and ``status`` of
+        :func:`error_context`.
+    """
+    with error_context(request) as context:
+        return web.json_response(context.data, status=context.status)
 
 
-def problem_error_handler(request: Any) -> Any:
-    """RFC 9457 error handler (not written yet)."""
-    raise NotImplementedError
+async def problem_error_handler(request: web.Request) -> web.Response:
+    """Error handler that answers with RFC 9457 problem details.
+
+    The response is ``application/problem+json`` with the members ``type``
+    (the exception's ``type`` attribute when it is a string, else
+    ``"about:blank"``), ``title`` (the status phrase), ``status``, ``detail``
+    (the error message) and ``instance`` (the request path). When the
+    exception's ``data`` is a dict, its other keys come along as extension
+    members. Use it as ``error_middleware(default_handler=problem_error_handler)``.
+
+    :param request: The request whose handler failed.
+    :return: The problem details response, with the error's status.
+    """
+    with error_context(request) as context:
+        kind = getattr(context.err, "type", None)
+        extensions = context.data if isinstance(context.data, Mapping) else {}
+        problem = {
+            **{k: v for k, v in extensions.items() if k not in _PROBLEM_MEMBERS},
+            "type": kind if isinstance(kind, str) else "about:blank",
+            "title": _phrase(context.status),
+            "status": context.status,
+            "detail": context.message,
+            "instance": request.path,
+        }
+        return web.Response(
+            body=json.dumps(problem).encode(),
+            status=context.status,
+            content_type="application/problem+json",
+        )
 
 
-def error_context(request: Any) -> Any:
-    """Error context (not written yet)."""
-    raise NotImplementedError
+def error_middleware(
+    *,
+    default_handler: Handler = default_error_handler,
+    config: _Config | None = None,
+    ignore_exceptions: _IgnoreExceptions | None = None,
+) -> Middleware:
+    """Middleware to handle exceptions in aiohttp applications.
+
+    To catch all errors, put it on top of the middlewares, below
+    ``cors_middleware`` only (so that error responses get CORS headers too) and
+    above ``timeout_middleware`` (so that timeouts become 504 responses)::
+
+        app = web.Application(
+            middlewares=[error_middleware(), timeout_middleware(29.5)]
+        )
+
+    :param default_handler: The error handler called when no ``config`` key
+        matches the request path: an async function that takes the request and
+        returns a response, reading the error with :func:`error_context`.
+        By default: :func:`default_error_handler`.
+    :param config: A dict of URL to error handler, for applications that answer
+        errors differently by path. A URL is an exact path string, a
+        :class:`yarl.URL` or a compiled regex (matched with ``re.match``); the
+        first key in dict order that matches the request path wins.
+    :param ignore_exceptions: An exception class, or a tuple of them, that the
+        middleware raises again untouched (``web.HTTPNotFound`` then gets
+        aiohttp's own 404 page).
+    :return: The ``@web.middleware`` coroutine. It *returns* the error response
+        (outer middlewares see it as a response), and raises again an
+        ``HTTPException`` below 400 and the ignored exceptions.
+    :raises TypeError: When ``default_handler`` or a ``config`` value is not
+        callable, ``config`` is not a dict or one of its keys is not a URL, or
+        ``ignore_exceptions`` is not an exception class or a tuple of them.
+    """
+    respond = _compile(default_handler, config, ignore_exceptions)
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except Exception as err:
+            return await respond(request, err)
+
+    return middleware
 
 
-def get_error_response(request: Any, err: Any, **kwargs: Any) -> Any:
-    """Response for an error (not written yet)."""
-    raise NotImplementedError
+@contextmanager
+def error_context(request: web.Request) -> Iterator[ErrorContext]:
+    """Context manager to read the error inside an error handler.
+
+    ::
+
+        async def error_handler(request: web.Request) -> web.Response:
+            with error_context(request) as context:
+                return web.json_response(context.data, status=context.status)
+
+    :param request: The request that the error middleware answers.
+    :return: A context manager yielding the :class:`ErrorContext`.
+    :raises RuntimeError: When the request carries no error, as happens when
+        the function is called outside an error handler.
+    """
+    err = request.get(ERROR_KEY)
+    if err is None:
+        raise RuntimeError(
+            "error_context() found no error on the request: call it from an "
+            "error handler run by error_middleware() or get_error_response()"
+        )
+    yield _context(err)
+
+
+async def get_error_response(
+    request: web.Request,
+    err: Exception,
+    *,
+    default_handler: Handler = default_error_handler,
+    config: _Config | None = None,
+    ignore_exceptions: _IgnoreExceptions | None = None,
+) -> web.StreamResponse:
+    """Answer *err* as :func:`error_middleware` does: the coroutine behind it.
+
+    Call it from your own middleware when the error middleware's logic needs
+    a change, for example to post-process responses where that may raise
+    (``docs/examples/error_custom_middleware.py`` is the whole middleware)::
+
+        try:
+            response = await handler(request)
+            post_process_response(response)
+        except Exception as err:
+            return await get_error_response(request, err)
+
+    The arguments are checked and compiled on every call; a middleware that
+    passes ``config`` had better use :func:`error_middleware` itself.
+
+    :param request: The request whose handler failed.
+    :param err: The exception it raised.
+    :param default_handler: As in :func:`error_middleware`.
+    :param config: As in :func:`error_middleware`.
+    :param ignore_exceptions: As in :func:`error_middleware`.
+    :return: The error response.
+    :raises Exception: *err* itself when it is ignored or an ``HTTPException``
+        below 400.
+    :raises TypeError: On bad arguments, as :func:`error_middleware`.
+    """
+    respond = _compile(default_handler, config, ignore_exceptions)
+    return await respond(request, err)
+
+
+def _compile(
+    default_handler: object, config: object, ignore_exceptions: object
+) -> _Respond:
+    default = _check_handler(default_handler, "default_handler")
+    routes = _compile_config(config)
+    ignore = _exception_classes(ignore_exceptions)
+
+    async def respond(request: web.Request, err: Exception) -> web.StreamResponse:
+        if isinstance(err, ignore) or _is_not_error(err):
+            raise err
+        if _client_gone(request, err):
+            return _client_closed(request, err)
+        status = _status(err)
+        _log_error(request, err, status)
+        if _response_started(request):
+            return _cut_short(request, status)
+        request[ERROR_KEY] = err
+        return await _answer(_pick(routes, request, default), request, err)
+
+    return respond
+
+
+def _context(err: Exception) -> ErrorContext:
+    status = _status(err)
+    message = str(err) or _phrase(status)
+    data = getattr(err, "data", None)
+    return ErrorContext(
+        err, message, status, {"detail": message} if data is None else data
+    )
+
+
+def _status(err: Exception) -> int:
+    status = getattr(err, "status", None)
+    if isinstance(status, int) and 400 <= status <= 599:
+        return int(status)
+    if isinstance(err, _TIMEOUTS):
+        return HTTPStatus.GATEWAY_TIMEOUT.value
+    return HTTPStatus.INTERNAL_SERVER_ERROR.value
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def _is_not_error(err: Exception) -> bool:
+    # Raised again for aiohttp to send: a redirect or a 204 is an answer.
+    return isinstance(err, web.HTTPException) and err.status < 400
+
+
+def _client_gone(request: web.Request, err: Exception) -> bool:
+    # Once the client is gone, aiohttp fails body reads with ConnectionResetError,
+    # writes with ClientConnectionResetError (a subclass) and a write waiting for
+    # the buffer to drain with a plain ConnectionError. The same errors while the
+    # client is still connected come from elsewhere (an upstream connection) and
+    # are application errors.
+    if not isinstance(err, ConnectionError):
+        return False
+    transport = request.transport
+    return transport is None or transport.is_closing()
+
+
+def _client_closed(request: web.Request, err: Exception) -> web.Response:
+    logger.info(
+        "%s %s -> %d: client closed the connection (%r)",
+        request.method,
+        request.path,
+        _CLIENT_CLOSED,
+        err,
+    )
+    # Nobody reads it; aiohttp's access log records its status.
+    return web.Response(status=_CLIENT_CLOSED, reason="Client Closed Request")
+
+
+def _log_error(request: web.Request, err: Exception, status: int) -> None:
+    if status >= 500:
+        logger.error(
+            "%s %s -> %d: %r", request.method, request.path, status, err, exc_info=err
+        )
+    else:
+        logger.info("%s %s -> %d: %r", request.method, request.path, status, err)
+
+
+def _response_started(request: web.Request) -> bool:
+    # Bytes of a response that the handler streamed have left already (aiohttp
+    # checks the same count). A mocked request's writer has no real count.
+    sent = request.writer.output_size
+    return isinstance(sent, int) and sent > 0
+
+
+def _cut_short(request: web.Request, status: int) -> web.Response:
+    # An error response would land inside the body already on its way. Closing
+    # the connection tells the client that the answer is incomplete, as aiohttp
+    # does without this middleware. The response returned is never sent; the
+    # access log records its status.
+    transport = request.transport
+    if transport is not None:
+        transport.close()
+    return web.Response(status=status)
+
+
+async def _answer(
+    handler: Handler, request: web.Request, err: Exception
+) -> web.StreamResponse:
+    try:
+        response = await handler(request)
+    except Exception:
+        logger.error(
+            "Error handler %r failed on %s %s, answering 500",
+            handler,
+            request.method,
+            request.path,
+            exc_info=True,
+        )
+        return web.json_response(
+            {"detail": HTTPStatus.INTERNAL_SERVER_ERROR.phrase},
+            status=HTTPStatus.INTERNAL_SERVER_ERROR.value,
+        )
+    if isinstance(err, web.HTTPException):
+        _keep_headers(err, response)
+    return response
+
+
+def _keep_headers(err: web.HTTPException, response: web.StreamResponse) -> None:
+    # Computed before adding anything, so that every value of a repeated header
+    # (two WWW-Authenticate challenges) comes along.
+    extra = [
+        (name, value)
+        for name, value in err.headers.items()
+        if name not in response.headers and name.lower() not in _BODY_HEADERS
+    ]
+    response.headers.extend(extra)
+    for name, morsel in err.cookies.items():
+        if name not in response.cookies:
+            response.cookies[name] = morsel
+
+
+def _pick(
+    routes: tuple[tuple[Matcher, Handler], ...], request: web.Request, default: Handler
+) -> Handler:
+    for match, handler in routes:
+        if match(request.method, request.path):
+            return handler
+    return default
+
+
+def _compile_config(config: object) -> tuple[tuple[Matcher, Handler], ...]:
+    if config is None:
+        return ()
+    if not isinstance(config, Mapping):
+        raise TypeError(
+            "config must be a dict of URL to error handler, "
+            f"not {type(config).__name__}: {config!r}"
+        )
+    # One matcher per key keeps the dict order: the first matching key wins.
+    return tuple(
+        (
+            compile_urls((url,), argument="config"),
+            _check_handler(handler, f"config[{url!r}]"),
+        )
+        for url, handler in config.items()
+    )
+
+
+def _check_handler(handler: object, argument: str) -> Handler:
+    if not callable(handler):
+        raise TypeError(
+            f"{argument} must be an error handler (an async function taking "
+            f"the request), not {type(handler).__name__}: {handler!r}"
+        )
+    return handler
+
+
+def _exception_classes(value: object) -> tuple[type[BaseException], ...]:
+    if value is None:
+        return ()
+    items = (
+        (value,) if isinstance(value, type) else to_tuple(value, "ignore_exceptions")
+    )
+    for item in items:
+        if not (isinstance(item, type) and issubclass(item, BaseException)):
+            raise TypeError(
+                "ignore_exceptions must be an exception class or a tuple of "
+                f"them, got {type(item).__name__}: {item!r}"
+            )
+    return items  # type: ignore[return-value]  # every item checked above

@@ -1,8 +1,211 @@
-"""Timeout middleware (being written: see the timeout and shield issue)."""
+"""Timeout middleware: bound the time of every handler call.
 
+A reverse proxy gives up on a slow upstream after its read timeout and answers
+with its own error page. :func:`timeout_middleware` ends the handler a little
+earlier and raises :class:`asyncio.TimeoutError`, so that the application
+answers instead: with a JSON 504 when
+:func:`~aiohttp_middlewares.error.error_middleware` sits before it, with
+aiohttp's own 504 otherwise.
+
+One timer per event loop serves every request of a middleware: all of them
+get the same limit, so their deadlines come in the order they started, and the
+timer only ever waits for the oldest one. On Python 3.11+ cancellations are
+counted with :meth:`asyncio.Task.cancelling`, as :func:`asyncio.timeout` does,
+so a cancellation from elsewhere (a client gone, a server shutting down) stays
+a :class:`asyncio.CancelledError`. Python 3.10 counts no cancellations: there,
+as with ``async-timeout``, one arriving in the very loop turn of the deadline
+is taken for the timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import sys
+from itertools import count
 from typing import Any
 
+from aiohttp import web
 
-def timeout_middleware(seconds: Any, **kwargs: Any) -> Any:
-    """Middleware to bound handler time (not written yet)."""
-    raise NotImplementedError
+from .annotations import Handler, Middleware, Urls
+from .utils import Matcher, compile_urls
+
+__all__ = ("timeout_middleware",)
+
+
+def timeout_middleware(
+    seconds: int | float, *, ignore: Urls | None = None
+) -> Middleware:
+    """Ensure that request handling does not exceed *seconds*.
+
+    Put it after :func:`~aiohttp_middlewares.error.error_middleware`, which
+    turns the timeout into a JSON 504, and give it a limit a little below the
+    reverse proxy's read timeout (``29.5`` for nginx's ``proxy_read_timeout
+    30s``), so that the client sees the application's answer rather than the
+    proxy's error page::
+
+        app = web.Application(
+            middlewares=[error_middleware(), timeout_middleware(29.5)]
+        )
+
+    When the limit passes, the handler is cancelled and the middleware raises
+    ``asyncio.TimeoutError("Request handling exceeded 29.5 seconds")``. A
+    cancellation that does not come from this limit (the client went away
+    while aiohttp runs with ``handler_cancellation=True``, the server shuts
+    down) stays an :class:`asyncio.CancelledError`. A handler that catches the
+    cancellation and returns a response anyway has that response sent.
+
+    :param seconds: The limit of each handler call, a positive finite ``int``
+        or ``float``.
+    :param ignore: Requests that run without a limit, such as streaming or
+        export endpoints: a collection of URLs (exact path strings,
+        :class:`yarl.URL` or compiled regexes matched with ``re.match``), or a
+        dict of URL to a method or a collection of methods (case-insensitive),
+        where the first key that matches the path decides, as in
+        :func:`~aiohttp_middlewares.utils.match_request`. For example
+        ``{"/export": ["POST"], re.compile(r"^/stream/"): "GET"}``.
+    :return: The middleware.
+    :raises TypeError: When *seconds* is not an ``int`` or a ``float`` (a
+        ``bool`` is refused too), or when *ignore* is malformed.
+    :raises ValueError: When *seconds* is not positive and finite.
+    """
+    limit = _check_seconds(seconds)
+    ignored = None if ignore is None else compile_urls(ignore, argument="ignore")
+    return _bounded(limit, f"Request handling exceeded {seconds} seconds", ignored)
+
+
+def _check_seconds(seconds: object) -> float:
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+        raise TypeError(
+            f"seconds must be an int or a float, not {type(seconds).__name__}: "
+            f"{seconds!r}"
+        )
+    try:
+        limit = float(seconds)
+    except OverflowError:  # an int too large for a float is no usable limit
+        limit = math.inf
+    if not 0 < limit < math.inf:  # NaN fails both comparisons
+        raise ValueError(f"seconds must be positive and finite, not {seconds!r}")
+    return limit
+
+
+def _bounded(limit: float, message: str, ignored: Matcher | None) -> Middleware:
+    # Apps are built before their loop runs and tests use several loops, so
+    # each loop gets its clock when its first request arrives.
+    clocks: dict[asyncio.AbstractEventLoop, _Clock] = {}
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if ignored is not None and ignored(request.method, request.path):
+            return await handler(request)
+        loop = asyncio.get_running_loop()
+        clock = clocks.get(loop) or _add_clock(clocks, loop, limit)
+        task = asyncio.current_task(loop)
+        if task is None:
+            raise RuntimeError("timeout_middleware must run inside an asyncio task")
+        cancelling = _cancelling(task)
+        key = clock.start(task)
+        try:
+            response = await handler(request)
+        except BaseException as exc:
+            if clock.stop(key, task, cancelling) and isinstance(
+                exc, asyncio.CancelledError
+            ):
+                raise asyncio.TimeoutError(message) from exc
+            raise
+        clock.stop(key, task, cancelling)
+        return response
+
+    return middleware
+
+
+def _add_clock(
+    clocks: dict[asyncio.AbstractEventLoop, _Clock],
+    loop: asyncio.AbstractEventLoop,
+    limit: float,
+) -> _Clock:
+    # A middleware outlives event loops (one per test, say): forget the
+    # closed ones rather than keep them alive. list() copies the keys at once,
+    # should loops of other threads add theirs meanwhile.
+    for old in list(clocks):
+        if old.is_closed():
+            clocks.pop(old, None)
+    clock = clocks[loop] = _Clock(loop, limit)
+    return clock
+
+
+class _Clock:
+    """The deadlines of one middleware's requests on one event loop.
+
+    Requests are keyed in the order they started, which is the order of
+    their deadlines. While any is running, one timer is set for the oldest
+    deadline still due; when no request runs, no timer is left behind.
+    """
+
+    __slots__ = ("_deadlines", "_handle", "_keys", "_limit", "_loop", "_when")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, limit: float) -> None:
+        self._loop = loop
+        self._limit = limit
+        self._keys = count()
+        self._deadlines: dict[int, tuple[float, asyncio.Task[Any]]] = {}
+        self._handle: asyncio.TimerHandle | None = None
+        self._when = 0.0
+
+    def start(self, task: asyncio.Task[Any]) -> int:
+        """Give *task* its deadline; return the key to :meth:`stop` it with."""
+        key = next(self._keys)
+        deadline = self._loop.time() + self._limit
+        self._deadlines[key] = (deadline, task)
+        if self._handle is None:
+            self._schedule(deadline)
+        return key
+
+    def stop(self, key: int, task: asyncio.Task[Any], cancelling: int) -> bool:
+        """Forget a finished request; say whether its deadline alone cancelled it.
+
+        *cancelling* is the task's count of cancellation requests when the
+        request started.
+        """
+        deadlines = self._deadlines
+        if deadlines.pop(key, None) is None:
+            # Undo our cancellation whatever the handler made of it, as
+            # asyncio.timeout() does; it was the only one when the count
+            # drops back to where it started.
+            return _uncancel(task) <= cancelling
+        if not deadlines:
+            assert self._handle is not None  # a timer runs while requests do
+            self._handle.cancel()
+            self._handle = None
+        return False
+
+    def _schedule(self, when: float) -> None:
+        self._when = when
+        self._handle = self._loop.call_at(when, self._expire)
+
+    def _expire(self) -> None:
+        # The timer was set for the oldest deadline then running; that
+        # request may have finished since, so look at what is oldest now.
+        self._handle = None
+        deadlines = self._deadlines
+        while deadlines:
+            key, (deadline, task) = next(iter(deadlines.items()))
+            if deadline > self._when:
+                self._schedule(deadline)
+                return
+            del deadlines[key]
+            task.cancel()
+
+
+# Counting cancellation requests (3.11+) is how a deadline tells its own
+# cancellation from anybody else's.
+if sys.version_info >= (3, 11):
+    _cancelling = asyncio.Task.cancelling
+    _uncancel = asyncio.Task.uncancel
+else:  # pragma: no cover - Python 3.10 counts no cancellations
+
+    def _cancelling(task: asyncio.Task[Any]) -> int:
+        return 0
+
+    def _uncancel(task: asyncio.Task[Any]) -> int:
+        return 0

@@ -1,0 +1,1 @@
+"""Benchmarks of aiohttp-middlewares: ``make bench`` (``python -m benchmarks``)."""

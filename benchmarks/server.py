@@ -1,0 +1,20 @@
+"""A benchmark server: ``python -m benchmarks.server STACK PORT``."""
+
+from __future__ import annotations
+
+import sys
+
+from aiohttp import web
+
+from .stack import make_app
+
+
+def main() -> None:
+    stack, port = sys.argv[1], int(sys.argv[2])
+    web.run_app(
+        make_app(stack), host="127.0.0.1", port=port, print=None, access_log=None
+    )
+
+
+if __name__ == "__main__":
+    main()

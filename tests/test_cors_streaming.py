@@ -1,0 +1,166 @@
+"""Responses prepared by their handler get CORS headers from the prepare callback."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from aiohttp import web
+
+from aiohttp_middlewares import cors
+from aiohttp_middlewares.cors import (
+    ACCESS_CONTROL_ALLOW_ORIGIN,
+    cors_middleware,
+    cors_on_response_prepare,
+)
+from aiohttp_middlewares.error import error_middleware
+
+from .test_cors import CORS_LOGGER, ORIGIN, OTHER, api_app, cors_headers
+
+if TYPE_CHECKING:
+    from pytest_aiohttp import AiohttpClient
+
+
+async def stream(request: web.Request) -> web.StreamResponse:
+    response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+    await response.prepare(request)
+    await response.write(b"data: one\n\n")
+    # No write_eof(): aiohttp ends the stream after the handler returns.
+    return response
+
+
+async def socket(request: web.Request) -> web.WebSocketResponse:
+    response = web.WebSocketResponse()
+    await response.prepare(request)
+    await response.close()
+    return response
+
+
+def streaming_app(*middlewares: Any, callback: bool = True) -> web.Application:
+    app = api_app(*middlewares)
+    app.router.add_get("/stream", stream)
+    app.router.add_get("/socket", socket)
+    if callback:
+        app.on_response_prepare.append(cors_on_response_prepare)
+    return app
+
+
+async def test_prepared_stream_gets_cors_headers(
+    aiohttp_client: AiohttpClient,
+) -> None:
+    client = await aiohttp_client(
+        streaming_app(cors_middleware(origins=[ORIGIN], expose_headers=["X-Id"]))
+    )
+    response = await client.get("/stream", headers={"Origin": ORIGIN})
+    assert await response.text() == "data: one\n\n"
+    assert cors_headers(response.headers) == {
+        "access-control-allow-origin": ORIGIN,
+        "access-control-expose-headers": "X-Id",
+    }
+    assert response.headers["Vary"] == "Origin"
+
+
+async def test_prepared_stream_of_refused_origin_varies_only(
+    aiohttp_client: AiohttpClient,
+) -> None:
+    client = await aiohttp_client(streaming_app(cors_middleware(origins=[ORIGIN])))
+    response = await client.get("/stream", headers={"Origin": OTHER})
+    assert cors_headers(response.headers) == {}
+    assert response.headers["Vary"] == "Origin"
+
+
+async def test_callback_does_not_apply_headers_twice(
+    aiohttp_client: AiohttpClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    applied: list[object] = []
+    apply = cors._apply
+
+    def counting_apply(headers: Any, allowed: Any) -> None:
+        applied.append(allowed)
+        apply(headers, allowed)
+
+    monkeypatch.setattr(cors, "_apply", counting_apply)
+    client = await aiohttp_client(streaming_app(cors_middleware(origins=[ORIGIN])))
+    ordinary = await client.get("/", headers={"Origin": ORIGIN})
+    streamed = await client.get("/stream", headers={"Origin": ORIGIN})
+    assert ordinary.headers[ACCESS_CONTROL_ALLOW_ORIGIN] == ORIGIN
+    assert streamed.headers[ACCESS_CONTROL_ALLOW_ORIGIN] == ORIGIN
+    assert len(applied) == 2
+
+
+async def test_callback_leaves_other_paths_alone(
+    aiohttp_client: AiohttpClient,
+) -> None:
+    client = await aiohttp_client(
+        streaming_app(cors_middleware(origins=[ORIGIN], urls=["/"]))
+    )
+    response = await client.get("/stream", headers={"Origin": ORIGIN})
+    assert cors_headers(response.headers) == {}
+    assert "Vary" not in response.headers
+
+
+async def test_callback_alone_does_nothing(aiohttp_client: AiohttpClient) -> None:
+    client = await aiohttp_client(streaming_app())
+    response = await client.get("/stream", headers={"Origin": ORIGIN})
+    assert cors_headers(response.headers) == {}
+
+
+async def test_callback_gives_outer_error_answer_cors_headers(
+    aiohttp_client: AiohttpClient,
+) -> None:
+    client = await aiohttp_client(
+        streaming_app(error_middleware(), cors_middleware(origins=[ORIGIN]))
+    )
+    missing = await client.get("/missing", headers={"Origin": ORIGIN})
+    broken = await client.get("/broken", headers={"Origin": ORIGIN})
+    assert missing.status == 404
+    assert missing.headers[ACCESS_CONTROL_ALLOW_ORIGIN] == ORIGIN
+    assert broken.status == 500
+    assert broken.headers[ACCESS_CONTROL_ALLOW_ORIGIN] == ORIGIN
+
+
+async def test_callback_gives_unhandled_error_cors_headers(
+    aiohttp_client: AiohttpClient,
+) -> None:
+    client = await aiohttp_client(streaming_app(cors_middleware(origins=[ORIGIN])))
+    response = await client.get("/broken", headers={"Origin": ORIGIN})
+    assert response.status == 500
+    assert response.headers[ACCESS_CONTROL_ALLOW_ORIGIN] == ORIGIN
+
+
+async def test_raised_exception_headers_stay_single_with_callback(
+    aiohttp_client: AiohttpClient,
+) -> None:
+    client = await aiohttp_client(streaming_app(cors_middleware(origins=[ORIGIN])))
+    response = await client.get("/missing", headers={"Origin": ORIGIN})
+    assert response.headers.getall(ACCESS_CONTROL_ALLOW_ORIGIN) == [ORIGIN]
+    assert response.headers.getall("Vary") == ["Origin"]
+
+
+async def test_prepared_stream_without_callback_warns_once(
+    aiohttp_client: AiohttpClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = await aiohttp_client(
+        streaming_app(cors_middleware(origins=[ORIGIN]), callback=False)
+    )
+    with caplog.at_level(logging.WARNING, logger=CORS_LOGGER):
+        first = await client.get("/stream", headers={"Origin": ORIGIN})
+        await client.get("/stream", headers={"Origin": ORIGIN})
+    assert ACCESS_CONTROL_ALLOW_ORIGIN not in first.headers
+    [record] = caplog.records
+    assert "app.on_response_prepare.append(cors_on_response_prepare)" in (
+        record.getMessage()
+    )
+
+
+async def test_websocket_without_callback_does_not_warn(
+    aiohttp_client: AiohttpClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = await aiohttp_client(
+        streaming_app(cors_middleware(origins=[ORIGIN]), callback=False)
+    )
+    with caplog.at_level(logging.WARNING, logger=CORS_LOGGER):
+        async with client.ws_connect("/socket", origin=ORIGIN) as ws:
+            await ws.receive()
+    assert caplog.records == []

@@ -1,0 +1,73 @@
+"""The documentation cannot drift from the code it documents.
+
+Sphinx (``make docs``, with ``-W``) checks that the pages build; these tests
+check what a build cannot: every example is both shown and exercised, and the
+API reference covers every public name.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from pathlib import Path
+
+import pytest
+
+import aiohttp_middlewares
+
+from .conftest import ROOT
+
+DOCS = ROOT / "docs"
+EXAMPLES = sorted(
+    path
+    for path in (DOCS / "examples").iterdir()
+    if path.suffix in {".py", ".conf"} and path.name != "__init__.py"
+)
+
+
+def docs_text() -> str:
+    return "\n".join(page.read_text() for page in DOCS.glob("*.rst"))
+
+
+def text_of_tests() -> str:
+    return "\n".join(path.read_text() for path in (ROOT / "tests").glob("*.py"))
+
+
+def documented_modules() -> list[str]:
+    api = (DOCS / "api.rst").read_text()
+    return re.findall(r"^\.\. automodule:: (\S+)\n   :members:", api, re.MULTILINE)
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda path: path.name)
+def test_example_is_shown_by_a_docs_page(example: Path) -> None:
+    assert f"literalinclude:: examples/{example.name}" in docs_text()
+
+
+@pytest.mark.parametrize(
+    "example",
+    [path for path in EXAMPLES if path.suffix == ".py"],
+    ids=lambda path: path.name,
+)
+def test_example_is_exercised_by_a_test(example: Path) -> None:
+    name = example.stem
+    text = text_of_tests()
+    assert f"docs.examples.{name} import" in text or re.search(
+        rf"from docs\.examples import [^\n]*\b{name}\b", text
+    )
+
+
+@pytest.mark.parametrize("name", sorted(aiohttp_middlewares.__all__))
+def test_api_reference_documents_public_name(name: str) -> None:
+    homes = [
+        module
+        for module in map(importlib.import_module, documented_modules())
+        if name in getattr(module, "__all__", ())
+    ]
+    assert homes, f"no automodule with :members: in docs/api.rst exports {name}"
+
+
+def test_index_lists_every_page() -> None:
+    index = (DOCS / "index.rst").read_text()
+    pages = {page.stem for page in DOCS.glob("*.rst")} - {"index"}
+    listed = set(re.findall(r"^   ([a-z-]+)$", index, re.MULTILINE))
+    assert pages <= listed

@@ -1,0 +1,447 @@
+"""timeout_middleware: bounded handlers, the right error, no stray timers."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import math
+import re
+import sys
+import weakref
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import make_mocked_request
+
+from aiohttp_middlewares import error_middleware, timeout_middleware
+from aiohttp_middlewares.annotations import Handler, Middleware
+
+from .cancellation import Outcome, disconnect, send, serving
+
+LIMIT = 0.05
+SLOW = 2 * LIMIT  # slow work: a handler taking this long outlasts the limit
+
+
+async def slow(request: web.Request) -> web.Response:
+    await asyncio.sleep(SLOW)
+    return web.Response(text="done")
+
+
+async def fast(request: web.Request) -> web.Response:
+    return web.Response(text="done")
+
+
+def slow_app(*middlewares: Middleware) -> web.Application:
+    app = web.Application(middlewares=middlewares)
+    app.router.add_route("*", "/{tail:.*}", slow)
+    return app
+
+
+class Gate:
+    """A handler that says when it started and waits to be released."""
+
+    def __init__(self) -> None:
+        self.started = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def handler(self, request: web.BaseRequest) -> web.Response:
+        self.started.set()
+        await self.release.wait()
+        return web.Response(text="released")
+
+
+class Reacting:
+    """A handler that waits forever and, once cancelled, does what it is told."""
+
+    def __init__(self, react: Callable[[], web.Response]) -> None:
+        self.started = asyncio.Event()
+        self.react = react
+
+    async def handler(self, request: web.BaseRequest) -> web.Response:
+        self.started.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            return self.react()
+        raise AssertionError("the event never fires")  # pragma: no cover
+
+
+def partial_response() -> web.Response:
+    return web.Response(text="partial")
+
+
+def give_up() -> web.Response:
+    raise LookupError("gave up")
+
+
+class Clock:
+    """The running loop's clock, moved forward by the test.
+
+    Timers fall due as soon as the loop looks at them again, so a deadline of
+    any length passes at once and exactly when the test says. Only for tests
+    without a server, whose own timers would fall due too.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.offset = 0.0
+        self._real = loop.time
+
+    def time(self) -> float:
+        return self._real() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+
+@pytest.fixture
+async def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    loop = asyncio.get_running_loop()
+    clock = Clock(loop)
+    monkeypatch.setattr(loop, "time", clock.time)
+    return clock
+
+
+@pytest.fixture
+async def timers(monkeypatch: pytest.MonkeyPatch) -> list[asyncio.TimerHandle]:
+    """Every timer set on the running loop during the test."""
+    loop = asyncio.get_running_loop()
+    handles: list[asyncio.TimerHandle] = []
+    call_at = loop.call_at
+
+    def spy(
+        when: float, callback: Callable[..., object], *args: Any, **kwargs: Any
+    ) -> Any:
+        handle = call_at(when, callback, *args, **kwargs)
+        handles.append(handle)
+        return handle
+
+    monkeypatch.setattr(loop, "call_at", spy)
+    return handles
+
+
+def pending(handles: list[asyncio.TimerHandle]) -> list[asyncio.TimerHandle]:
+    now = asyncio.get_running_loop().time()
+    return [h for h in handles if not h.cancelled() and h.when() > now]
+
+
+def not_cancelling(task: asyncio.Task[Any]) -> bool:
+    """Whether *task* is free of cancellation requests (3.11+ counts them)."""
+    return sys.version_info < (3, 11) or task.cancelling() == 0
+
+
+def start(middleware: Middleware, handler: Handler) -> asyncio.Task[web.StreamResponse]:
+    """Run *middleware* on a mocked ``GET /`` in a task of its own."""
+    request = make_mocked_request("GET", "/")
+    return asyncio.create_task(middleware(request, handler))
+
+
+# With a server
+
+
+async def test_slow_handler_answers_json_504_with_error_middleware(
+    aiohttp_client: Any,
+) -> None:
+    client = await aiohttp_client(
+        slow_app(error_middleware(), timeout_middleware(LIMIT))
+    )
+    async with client.get("/") as response:
+        assert response.status == 504
+        assert response.content_type == "application/json"
+        assert await response.json() == {
+            "detail": f"Request handling exceeded {LIMIT} seconds"
+        }
+
+
+async def test_slow_handler_answers_504_without_error_middleware(
+    aiohttp_client: Any,
+) -> None:
+    client = await aiohttp_client(slow_app(timeout_middleware(LIMIT)))
+    async with client.get("/") as response:
+        assert response.status == 504
+
+
+async def test_fast_handler_answers_normally(aiohttp_client: Any) -> None:
+    app = web.Application(middlewares=[timeout_middleware(LIMIT)])
+    app.router.add_get("/", fast)
+    client = await aiohttp_client(app)
+    async with client.get("/") as response:
+        assert response.status == 200
+        assert await response.text() == "done"
+
+
+async def status(client: Any, method: str, path: str) -> int:
+    async with client.request(method, path) as response:
+        return int(response.status)
+
+
+async def test_ignored_path_runs_without_limit(aiohttp_client: Any) -> None:
+    client = await aiohttp_client(slow_app(timeout_middleware(LIMIT, ignore={"/slow"})))
+    assert await status(client, "GET", "/slow") == 200
+    assert await status(client, "GET", "/other") == 504
+
+
+async def test_ignore_dict_frees_only_its_methods(aiohttp_client: Any) -> None:
+    middleware = timeout_middleware(LIMIT, ignore={"/slow": ["POST"]})
+    client = await aiohttp_client(slow_app(middleware))
+    assert await status(client, "POST", "/slow") == 200
+    assert await status(client, "GET", "/slow") == 504
+
+
+async def test_ignore_dict_methods_are_case_insensitive(aiohttp_client: Any) -> None:
+    middleware = timeout_middleware(LIMIT, ignore={"/slow": "post"})
+    client = await aiohttp_client(slow_app(middleware))
+    assert await status(client, "POST", "/slow") == 200
+
+
+async def test_ignore_regex_matches_from_the_start(aiohttp_client: Any) -> None:
+    middleware = timeout_middleware(LIMIT, ignore=[re.compile(r"/stream/")])
+    client = await aiohttp_client(slow_app(middleware))
+    assert await status(client, "GET", "/stream/1") == 200
+    assert await status(client, "GET", "/api/stream/1") == 504
+
+
+async def test_client_disconnect_stays_a_cancellation() -> None:
+    gate, outcome = Gate(), Outcome()
+    app = web.Application(middlewares=[outcome.middleware, timeout_middleware(10)])
+    app.router.add_get("/", gate.handler)
+    async with serving(app) as port:
+        _, writer = await send(port, "GET", "/")
+        await gate.started.wait()
+        await disconnect(writer)
+        await outcome.done.wait()
+    assert type(outcome.error) is asyncio.CancelledError
+
+
+# Direct calls, on the loop's clock
+
+
+@pytest.mark.parametrize(("seconds", "shown"), [(29.5, "29.5"), (14, "14")])
+async def test_timeout_error_says_the_limit_as_given(
+    clock: Clock, seconds: float, shown: str
+) -> None:
+    gate = Gate()
+    task = start(timeout_middleware(seconds), gate.handler)
+    await gate.started.wait()
+    clock.advance(seconds)
+    with pytest.raises(asyncio.TimeoutError) as caught:
+        await task
+    assert str(caught.value) == f"Request handling exceeded {shown} seconds"
+
+
+async def test_request_is_not_cancelled_before_its_deadline(clock: Clock) -> None:
+    gate = Gate()
+    task = start(timeout_middleware(10), gate.handler)
+    await gate.started.wait()
+    clock.advance(9)
+    # A timer falling due at 9 s would run before the handler is woken.
+    asyncio.get_running_loop().call_at(clock.time(), gate.release.set)
+    response = await task
+    assert isinstance(response, web.Response)
+    assert response.text == "released"
+
+
+@pytest.mark.skipif(
+    sys.version_info < (3, 11), reason="Python 3.10 counts no cancellations"
+)
+async def test_cancellation_racing_the_deadline_stays_a_cancellation(
+    clock: Clock,
+) -> None:
+    gate = Gate()
+    task = start(timeout_middleware(10), gate.handler)
+    await gate.started.wait()
+    # Both timers run in one loop turn, the deadline's first, before the task
+    # wakes up to two cancellations.
+    asyncio.get_running_loop().call_at(clock.time() + 10.5, task.cancel)
+    clock.advance(11)
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
+async def overlapping(
+    clock: Clock,
+) -> tuple[
+    Gate, asyncio.Task[web.StreamResponse], Gate, asyncio.Task[web.StreamResponse]
+]:
+    """Start two requests 5 s apart through one 10 s middleware."""
+    middleware = timeout_middleware(10)
+    first, second = Gate(), Gate()
+    early = start(middleware, first.handler)
+    await first.started.wait()
+    clock.advance(5)
+    late = start(middleware, second.handler)
+    await second.started.wait()
+    return first, early, second, late
+
+
+async def test_earlier_request_finishing_keeps_later_deadline(clock: Clock) -> None:
+    first, early, _, late = await overlapping(clock)
+    first.release.set()
+    await early
+    clock.advance(10)
+    with pytest.raises(asyncio.TimeoutError, match="exceeded 10 seconds"):
+        await asyncio.wait_for(late, 5)  # not forever if the deadline is lost
+
+
+async def test_expired_request_leaves_later_one_running(clock: Clock) -> None:
+    _, early, second, late = await overlapping(clock)
+    clock.advance(6)
+    with pytest.raises(asyncio.TimeoutError):
+        await early
+    second.release.set()
+    response = await late
+    assert isinstance(response, web.Response)
+    assert response.text == "released"
+
+
+async def past_deadline(
+    clock: Clock, react: Callable[[], web.Response]
+) -> asyncio.Task[web.StreamResponse]:
+    """Run a :class:`Reacting` handler through a 10 s limit, and pass it."""
+    reacting = Reacting(react)
+    task = start(timeout_middleware(10), reacting.handler)
+    await reacting.started.wait()
+    clock.advance(10)
+    return task
+
+
+async def test_handler_swallowing_the_timeout_has_its_response_sent(
+    clock: Clock,
+) -> None:
+    task = await past_deadline(clock, partial_response)
+    response = await task
+    assert isinstance(response, web.Response)
+    assert response.text == "partial"
+    assert not_cancelling(task)
+
+
+async def test_handler_swallowing_the_timeout_leaves_no_timer(
+    timers: list[asyncio.TimerHandle],
+) -> None:
+    stubborn = Reacting(partial_response).handler
+    await timeout_middleware(LIMIT)(make_mocked_request("GET", "/"), stubborn)
+    assert timers
+    assert pending(timers) == []
+
+
+async def test_finished_request_leaves_no_timer(
+    timers: list[asyncio.TimerHandle],
+) -> None:
+    await timeout_middleware(10)(make_mocked_request("GET", "/"), fast)
+    assert timers
+    assert pending(timers) == []
+
+
+async def test_failed_request_leaves_no_timer(
+    timers: list[asyncio.TimerHandle],
+) -> None:
+    async def broken(request: web.BaseRequest) -> web.Response:
+        raise ValueError("broken")
+
+    with pytest.raises(ValueError, match="broken"):
+        await timeout_middleware(10)(make_mocked_request("GET", "/"), broken)
+    assert timers
+    assert pending(timers) == []
+
+
+async def test_handlers_own_timeout_error_passes_unchanged() -> None:
+    error = asyncio.TimeoutError("database did not answer")
+
+    async def waiting(request: web.BaseRequest) -> web.Response:
+        raise error
+
+    with pytest.raises(asyncio.TimeoutError) as caught:
+        await timeout_middleware(10)(make_mocked_request("GET", "/"), waiting)
+    assert caught.value is error
+
+
+async def test_handler_turning_the_timeout_into_an_error_raises_it(
+    clock: Clock,
+) -> None:
+    task = await past_deadline(clock, give_up)
+    with pytest.raises(LookupError, match="gave up"):
+        await task
+    assert not_cancelling(task)
+
+
+async def test_outside_a_task_raises_runtime_error() -> None:
+    loop = asyncio.get_running_loop()
+    coroutine = timeout_middleware(10)(make_mocked_request("GET", "/"), fast)
+    outcome: asyncio.Future[BaseException] = loop.create_future()
+
+    def drive() -> None:  # a plain callback: the loop runs, no task does
+        try:
+            coroutine.send(None)
+        except BaseException as exc:
+            outcome.set_result(exc)
+
+    loop.call_soon(drive)
+    error = await outcome
+    assert isinstance(error, RuntimeError)
+    assert "inside an asyncio task" in str(error)
+
+
+# Event loops
+
+
+MIDDLEWARE_MADE_WITHOUT_LOOP = timeout_middleware(LIMIT)
+
+
+def test_one_middleware_serves_several_event_loops() -> None:
+    loops: list[weakref.ref[asyncio.AbstractEventLoop]] = []
+
+    async def timed_out() -> bool:
+        loops.append(weakref.ref(asyncio.get_running_loop()))
+        request = make_mocked_request("GET", "/")
+        try:
+            await MIDDLEWARE_MADE_WITHOUT_LOOP(request, Gate().handler)
+        except asyncio.TimeoutError:
+            return True
+        return False  # pragma: no cover
+
+    still_open = asyncio.new_event_loop()
+    try:
+        assert still_open.run_until_complete(timed_out())
+        assert [asyncio.run(timed_out()) for _ in range(2)] == [True, True]
+        assert still_open.run_until_complete(timed_out())
+    finally:
+        still_open.close()
+    assert asyncio.run(timed_out())
+    del still_open
+    gc.collect()
+    # Closed loops are let go of once another loop comes.
+    assert [ref() is None for ref in loops[:-1]] == [True] * 4
+
+
+# Configuration
+
+
+@pytest.mark.parametrize(
+    ("seconds", "error"),
+    [
+        (0, ValueError),
+        (-1, ValueError),
+        (-0.5, ValueError),
+        (math.nan, ValueError),
+        (math.inf, ValueError),
+        (10**400, ValueError),
+        (True, TypeError),
+        ("30", TypeError),
+        (None, TypeError),
+    ],
+)
+def test_bad_seconds_is_refused_naming_it(seconds: Any, error: type[Exception]) -> None:
+    with pytest.raises(error, match="seconds"):
+        timeout_middleware(seconds)
+
+
+@pytest.mark.parametrize("ignore", ["/slow", [42], {"/slow": 42}])
+def test_bad_ignore_is_refused_naming_it(ignore: Any) -> None:
+    with pytest.raises(TypeError, match="ignore"):
+        timeout_middleware(1, ignore=ignore)
+
+
+def test_middleware_is_new_style() -> None:
+    middleware: Callable[..., Awaitable[Any]] = timeout_middleware(1)
+    assert getattr(middleware, "__middleware_version__", None) == 1
