@@ -140,9 +140,22 @@ class _Clock:
     Requests are keyed in the order they started, which is the order of
     their deadlines. While any is running, one timer is set for the oldest
     deadline still due; when no request runs, no timer is left behind.
+
+    The timer is armed lazily, once per loop turn: most requests of a busy
+    server finish within the turn they started in, and those never cost a
+    timer. One that is still running when the loop turns gets its timer then,
+    for its own deadline, so the limit is the same.
     """
 
-    __slots__ = ("_deadlines", "_handle", "_keys", "_limit", "_loop", "_when")
+    __slots__ = (
+        "_arming",
+        "_deadlines",
+        "_handle",
+        "_keys",
+        "_limit",
+        "_loop",
+        "_when",
+    )
 
     def __init__(self, loop: asyncio.AbstractEventLoop, limit: float) -> None:
         self._loop = loop
@@ -150,6 +163,7 @@ class _Clock:
         self._keys = count()
         self._deadlines: dict[int, tuple[float, asyncio.Task[Any]]] = {}
         self._handle: asyncio.TimerHandle | None = None
+        self._arming = False
         self._when = 0.0
 
     def start(self, task: asyncio.Task[Any]) -> int:
@@ -157,8 +171,9 @@ class _Clock:
         key = next(self._keys)
         deadline = self._loop.time() + self._limit
         self._deadlines[key] = (deadline, task)
-        if self._handle is None:
-            self._schedule(deadline)
+        if self._handle is None and not self._arming:
+            self._arming = True
+            self._loop.call_soon(self._arm)
         return key
 
     def stop(self, key: int, task: asyncio.Task[Any], cancelling: int) -> bool:
@@ -173,11 +188,16 @@ class _Clock:
             # asyncio.timeout() does; it was the only one when the count
             # drops back to where it started.
             return _uncancel(task) <= cancelling
-        if not deadlines:
-            assert self._handle is not None  # a timer runs while requests do
+        if not deadlines and self._handle is not None:
             self._handle.cancel()
             self._handle = None
         return False
+
+    def _arm(self) -> None:
+        # A loop turn has passed: the requests still running need the timer.
+        self._arming = False
+        if self._handle is None and self._deadlines:
+            self._schedule(next(iter(self._deadlines.values()))[0])
 
     def _schedule(self, when: float) -> None:
         self._when = when

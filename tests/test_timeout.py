@@ -325,11 +325,25 @@ async def test_handler_swallowing_the_timeout_leaves_no_timer(
     assert pending(timers) == []
 
 
+async def test_request_done_within_its_loop_turn_sets_no_timer(
+    timers: list[asyncio.TimerHandle],
+) -> None:
+    response = await timeout_middleware(10)(make_mocked_request("GET", "/"), fast)
+    assert response.status == 200
+    assert timers == []
+
+
+async def yielding(request: web.BaseRequest) -> web.Response:
+    # Lets the loop turn once, as any handler that awaits I/O does.
+    await asyncio.sleep(0)
+    return web.Response(text="done")
+
+
 async def test_finished_request_leaves_no_timer(
     timers: list[asyncio.TimerHandle],
 ) -> None:
-    await timeout_middleware(10)(make_mocked_request("GET", "/"), fast)
-    assert timers
+    await timeout_middleware(10)(make_mocked_request("GET", "/"), yielding)
+    assert timers  # the loop turned: the request got its timer
     assert pending(timers) == []
 
 
@@ -337,6 +351,7 @@ async def test_failed_request_leaves_no_timer(
     timers: list[asyncio.TimerHandle],
 ) -> None:
     async def broken(request: web.BaseRequest) -> web.Response:
+        await asyncio.sleep(0)  # let the loop turn, so the timer is armed
         raise ValueError("broken")
 
     with pytest.raises(ValueError, match="broken"):
