@@ -8,7 +8,11 @@ STAMP := $(VENV)/.installed-dev
 # Debian packages the browser, proxy and load tests drive.
 APT_PACKAGES := chromium nginx-light wrk
 
-.PHONY: all test lint format typecheck pytest docs bench demo demo-screenshot system-deps clean
+# The oldest versions pyproject.toml admits: test-min keeps that promise true.
+MIN_PINS := aiohttp==3.11.0 yarl==1.17.0
+MIN_VENV := .venv-min
+
+.PHONY: all test test-min lint format typecheck pytest docs bench demo demo-screenshot system-deps clean
 
 all: test
 
@@ -59,6 +63,14 @@ docs: $(STAMP)
 
 test: lint typecheck pytest docs
 
+# The suite (browser tests aside, they need nothing version-specific) against the
+# minimum aiohttp and yarl, from the checkout on PYTHONPATH.
+test-min: | $(BIN)/python
+	test -x $(MIN_VENV)/bin/python || $(PYTHON) -m venv $(MIN_VENV)
+	$(MIN_VENV)/bin/python -m pip install --quiet $(MIN_PINS) pytest pytest-aiohttp hypothesis trustme docutils
+	PYTHONPATH=$(CURDIR) $(MIN_VENV)/bin/python -m pytest -q -p no:cacheprovider -o addopts="" \
+		-m "not browser" --ignore=tests/test_benchmarks.py --ignore=tests/test_demo.py
+
 bench: $(STAMP) system-deps
 	$(BIN)/python -m benchmarks
 
@@ -69,5 +81,5 @@ demo-screenshot: $(STAMP) system-deps
 	$(BIN)/python -m docs.examples.demo --screenshot docs/_static/demo.png
 
 clean:
-	rm -rf $(VENV) .coverage .coverage.* htmlcov .pytest_cache .mypy_cache .ruff_cache .hypothesis docs/_build dist build
+	rm -rf $(VENV) $(MIN_VENV) .coverage .coverage.* htmlcov .pytest_cache .mypy_cache .ruff_cache .hypothesis docs/_build dist build
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -26,7 +26,12 @@ from aiohttp_middlewares.annotations import Handler, Middleware
 
 from .cancellation import Outcome, disconnect, send, serving
 
-REQUEST_TASK = web.RequestKey("request_task", asyncio.Task)
+# web.RequestKey exists from aiohttp 3.14; older aiohttp takes a str key.
+REQUEST_TASK = (
+    web.RequestKey("request_task", asyncio.Task)
+    if hasattr(web, "RequestKey")
+    else "request_task"
+)
 TRACE_ID: contextvars.ContextVar[str] = contextvars.ContextVar("trace_id")
 
 
