@@ -109,11 +109,15 @@ Origin: TypeAlias = str | re.Pattern[str] | URL
 # The headers one response gets: (name, value) pairs, then ``Vary: Origin``.
 # ``()`` means "refused or no Origin": only ``Vary`` is added.
 _Grant: TypeAlias = tuple[tuple[str, str], ...]
+# The grant as stored on the request, in a box that whoever applies it empties.
+# request.clone() copies the request's dict, not the box, so the middleware and
+# a callback that sees a clone (made by https_middleware, say) share one.
+_Box: TypeAlias = list["_Grant | None"]
 
 # Where the middleware leaves its decision for cors_on_response_prepare.
 # web.RequestKey exists from aiohttp 3.14, which also warns on str keys.
 if hasattr(web, "RequestKey"):
-    _GRANT_KEY: web.RequestKey[_Grant] = web.RequestKey("grant")
+    _GRANT_KEY: web.RequestKey[_Box] = web.RequestKey("grant")
 else:  # pragma: no cover  # aiohttp < 3.14
     _GRANT_KEY = "aiohttp_middlewares.cors.grant"  # type: ignore[assignment]
 
@@ -221,27 +225,34 @@ def cors_middleware(
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         nonlocal warned
-        if match_url is not None and not match_url(request.method, request.path):
-            return await handler(request)
         origin = request.headers.get(hdrs.ORIGIN)
-        if (
-            request.method == _OPTIONS
-            and origin is not None
-            and ACCESS_CONTROL_REQUEST_METHOD in request.headers
+        requested = (
+            request.headers.get(ACCESS_CONTROL_REQUEST_METHOD)
+            if origin is not None and request.method == _OPTIONS
+            else None
+        )
+        # A preflight asks on behalf of the method it names: urls given as a
+        # dict of path to methods is matched with that method, not OPTIONS.
+        if match_url is not None and not match_url(
+            request.method if requested is None else requested, request.path
         ):
+            return await handler(request)
+        if requested is not None and origin is not None:
             return preflight(request, origin)
         allowed = (grant(origin) if origin else None) or ()
-        request[_GRANT_KEY] = allowed
+        box: _Box = [allowed]
+        request[_GRANT_KEY] = box
         try:
             response = await handler(request)
         except web.HTTPException as exc:
-            # The grant stays on the request: if an outer middleware answers
-            # with a new response, cors_on_response_prepare still applies it.
+            # The grant stays in its box: if an outer middleware answers with
+            # a new response, cors_on_response_prepare still applies it.
             _apply(exc.headers, allowed)
             raise
-        if request.pop(_GRANT_KEY, None) is None:
+        if box[0] is None:
             # cors_on_response_prepare took it: the handler prepared the response.
             return response
+        box[0] = None
         if not response.prepared:
             _apply(response.headers, allowed)
         elif not warned and not isinstance(response, web.WebSocketResponse):
@@ -279,9 +290,10 @@ async def cors_on_response_prepare(
     :param request: The request being answered.
     :param response: The response about to send its headers.
     """
-    allowed = request.pop(_GRANT_KEY, None)
-    if allowed is not None:
-        _apply(response.headers, allowed)
+    box = request.get(_GRANT_KEY)
+    if box is not None and box[0] is not None:
+        _apply(response.headers, box[0])
+        box[0] = None
 
 
 def _pairs(*pairs: tuple[str, str]) -> _Grant:

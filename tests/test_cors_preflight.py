@@ -278,6 +278,25 @@ async def test_preflight_outside_urls_goes_to_the_router(
     assert cors_headers(response.headers) == {}
 
 
+async def test_preflight_matches_urls_dict_by_the_requested_method(
+    aiohttp_client: AiohttpClient,
+) -> None:
+    client = await serve(aiohttp_client, origins=[ORIGIN], urls={"/varies": "PUT"})
+    response = await client.options("/varies", headers=PUT)
+    assert response.status == 200
+    assert response.headers[ACCESS_CONTROL_ALLOW_METHODS]
+    assert cors_headers(response.headers)["access-control-allow-origin"] == ORIGIN
+
+
+async def test_preflight_for_a_method_outside_urls_dict_goes_to_the_router(
+    aiohttp_client: AiohttpClient,
+) -> None:
+    client = await serve(aiohttp_client, origins=[ORIGIN], urls={"/varies": "POST"})
+    response = await client.options("/varies", headers=PUT)
+    assert response.status == 405
+    assert cors_headers(response.headers) == {}
+
+
 async def test_private_network_allowed_when_enabled_and_asked(
     aiohttp_client: AiohttpClient,
 ) -> None:

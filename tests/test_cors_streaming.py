@@ -15,6 +15,7 @@ from aiohttp_middlewares.cors import (
     cors_on_response_prepare,
 )
 from aiohttp_middlewares.error import error_middleware
+from aiohttp_middlewares.https import https_middleware
 
 from .test_cors import CORS_LOGGER, ORIGIN, OTHER, api_app, cors_headers
 
@@ -44,6 +45,24 @@ def streaming_app(*middlewares: Any, callback: bool = True) -> web.Application:
     if callback:
         app.on_response_prepare.append(cors_on_response_prepare)
     return app
+
+
+async def test_stream_on_a_cloned_request_gets_headers_without_warning(
+    aiohttp_client: AiohttpClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    # https_middleware hands the handler request.clone(), whose dict is a copy:
+    # the callback and the middleware must still share one decision.
+    client = await aiohttp_client(
+        streaming_app(cors_middleware(origins=[ORIGIN]), https_middleware())
+    )
+    with caplog.at_level(logging.WARNING, logger=CORS_LOGGER):
+        response = await client.get(
+            "/stream", headers={"Origin": ORIGIN, "X-Forwarded-Proto": "https"}
+        )
+        assert await response.text() == "data: one\n\n"
+    assert response.headers[ACCESS_CONTROL_ALLOW_ORIGIN] == ORIGIN
+    assert response.headers["Vary"] == "Origin"
+    assert caplog.records == []
 
 
 async def test_prepared_stream_gets_cors_headers(
