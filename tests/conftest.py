@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from benchmarks.realserver import free_port
+
 if TYPE_CHECKING:
     from playwright.async_api import Browser
 
@@ -55,13 +57,6 @@ def require(binary: str, package: str, *extra_paths: str) -> str:
     if in_ci():
         pytest.fail(f"CI=true and {message}")
     pytest.skip(message)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="session")
