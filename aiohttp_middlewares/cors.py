@@ -208,10 +208,10 @@ def cors_middleware(
         () if expose_headers is None else to_str_tuple(expose_headers, "expose_headers")
     )
     extra = _pairs(
-        (ACCESS_CONTROL_ALLOW_CREDENTIALS, _TRUE if allow_credentials else ""),
-        (ACCESS_CONTROL_EXPOSE_HEADERS, ", ".join(exposed)),
+        (hdrs.ACCESS_CONTROL_ALLOW_CREDENTIALS, _TRUE if allow_credentials else ""),
+        (hdrs.ACCESS_CONTROL_EXPOSE_HEADERS, ", ".join(exposed)),
     )
-    grant = _origin_granter(allow_all, allow_credentials, origins, extra)
+    granted, grant = _origin_granter(allow_all, allow_credentials, origins, extra)
     preflight = _preflight_answerer(
         grant,
         methods,
@@ -225,21 +225,23 @@ def cors_middleware(
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         nonlocal warned
-        origin = request.headers.get(hdrs.ORIGIN)
+        headers = request.headers
+        origin = headers.get(hdrs.ORIGIN)
+        method = request.method
         requested = (
-            request.headers.get(ACCESS_CONTROL_REQUEST_METHOD)
-            if origin is not None and request.method == _OPTIONS
+            headers.get(hdrs.ACCESS_CONTROL_REQUEST_METHOD)
+            if method == _OPTIONS and origin is not None
             else None
         )
         # A preflight asks on behalf of the method it names: urls given as a
         # dict of path to methods is matched with that method, not OPTIONS.
         if match_url is not None and not match_url(
-            request.method if requested is None else requested, request.path
+            method if requested is None else requested, request.path
         ):
             return await handler(request)
         if requested is not None and origin is not None:
             return preflight(request, origin)
-        allowed = (grant(origin) if origin else None) or ()
+        allowed = (granted.get(origin) or grant(origin) or ()) if origin else ()
         box: _Box = [allowed]
         request[_GRANT_KEY] = box
         try:
@@ -316,12 +318,16 @@ def _origin_granter(
     allow_credentials: bool,
     origins: Collection[Origin] | None,
     extra: _Grant,
-) -> Callable[[str], _Grant | None]:
-    """Return ``grant(origin)``: the headers for an allowed origin, else ``None``."""
+) -> tuple[dict[str, _Grant], Callable[[str], _Grant | None]]:
+    """Return ``granted, grant``: the headers for each allowed origin.
+
+    ``granted`` holds those of the exact origins, built now, so that the
+    common case costs a dict hit; ``grant(origin)`` answers for any origin,
+    ``None`` when it is not allowed.
+    """
     exact, patterns = _split_origins(origins)
-    # Exact origins get their headers built now: the common case costs a dict hit.
     granted = {
-        origin: ((ACCESS_CONTROL_ALLOW_ORIGIN, origin), *extra) for origin in exact
+        origin: ((hdrs.ACCESS_CONTROL_ALLOW_ORIGIN, origin), *extra) for origin in exact
     }
     if allow_all and allow_credentials:
         logger.warning(
@@ -330,7 +336,7 @@ def _origin_granter(
         )
     anyone: _Grant | None = None
     if allow_all and not allow_credentials:
-        anyone = ((ACCESS_CONTROL_ALLOW_ORIGIN, "*"), *extra)
+        anyone = ((hdrs.ACCESS_CONTROL_ALLOW_ORIGIN, "*"), *extra)
     elif allow_all:
         # Reflecting any origin is what a pattern matching everything does.
         patterns = (_match_any,)
@@ -346,10 +352,10 @@ def _origin_granter(
         if origin.isascii():
             for match in patterns:
                 if match(origin):
-                    return ((ACCESS_CONTROL_ALLOW_ORIGIN, origin), *extra)
+                    return ((hdrs.ACCESS_CONTROL_ALLOW_ORIGIN, origin), *extra)
         return None
 
-    return grant
+    return granted, grant
 
 
 def _match_any(origin: str) -> bool:
@@ -433,9 +439,9 @@ def _preflight_answerer(
     accepted = dict(
         _pairs(
             (hdrs.VARY, refused[hdrs.VARY]),
-            (ACCESS_CONTROL_ALLOW_METHODS, ", ".join(methods)),
-            (ACCESS_CONTROL_ALLOW_HEADERS, ", ".join(headers)),
-            (ACCESS_CONTROL_MAX_AGE, max_age),
+            (hdrs.ACCESS_CONTROL_ALLOW_METHODS, ", ".join(methods)),
+            (hdrs.ACCESS_CONTROL_ALLOW_HEADERS, ", ".join(headers)),
+            (hdrs.ACCESS_CONTROL_MAX_AGE, max_age),
         )
     )
     check = _preflight_checker(methods, headers, allow_credentials)
@@ -500,14 +506,13 @@ def _preflight_checker(
 def _apply(headers: CIMultiDict[str], allowed: _Grant) -> None:
     for name, value in allowed:
         headers[name] = value
-    _vary_on_origin(headers)
+    # One call adds Vary when the handler set none, the common case.
+    if headers.setdefault(hdrs.VARY, _VARY_ORIGIN) is not _VARY_ORIGIN:
+        _vary_on_origin(headers)
 
 
 def _vary_on_origin(headers: CIMultiDict[str]) -> None:
-    """Add ``Origin`` to ``Vary``, keeping every token the handler put there."""
-    if hdrs.VARY not in headers:
-        headers[hdrs.VARY] = _VARY_ORIGIN
-        return
+    """Add ``Origin`` to the handler's ``Vary``, keeping every token it holds."""
     values = [value.strip() for value in headers.getall(hdrs.VARY)]
     tokens = {token.strip().lower() for value in values for token in value.split(",")}
     if "origin" in tokens or "*" in tokens:

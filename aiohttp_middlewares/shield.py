@@ -20,7 +20,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Collection, Iterator
 from functools import partial
-from types import FunctionType
+from types import CoroutineType, FunctionType
 from typing import Any, TypeAlias
 from weakref import WeakKeyDictionary
 
@@ -93,23 +93,41 @@ def shield_middleware(
     :raises TypeError: When *methods* is not a collection of strings, or when
         *urls* or *ignore* is malformed.
     """
-    shielded = _shielded(methods, urls, ignore)
+    names, wanted, ignored = _shielded(methods, urls, ignore)
     tasks: _Tasks = set()
-    forget = tasks.discard
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if not shielded(request.method, request.path):
+        method = request.method
+        if names is not None:
+            # Clients send upper-case methods almost always: that case costs
+            # no new string.
+            if method not in names and (
+                method.isupper() or method.upper() not in names
+            ):
+                return await handler(request)
+            if ignored is not None and ignored(method, request.path):
+                return await handler(request)
+        elif wanted is not None and not wanted(method, request.path):
             return await handler(request)
-        task = asyncio.ensure_future(handler(request))
+        # What asyncio.shield() does, with one future and one callback less.
+        loop = asyncio.get_running_loop()
+        awaitable = handler(request)
+        task = (
+            loop.create_task(awaitable)
+            if type(awaitable) is CoroutineType  # nearly always: skip the checks
+            else asyncio.ensure_future(awaitable, loop=loop)
+        )
         tasks.add(task)
-        task.add_done_callback(forget)
+        waiter = loop.create_future()
+        task.add_done_callback(partial(_finished, tasks, waiter))
         try:
-            return await asyncio.shield(task)
+            await waiter
         except asyncio.CancelledError:
             # From now on nobody awaits the handler: its outcome is ours to tell.
             task.add_done_callback(partial(_report, request))
             raise
+        return task.result()
 
     _tracked[middleware] = tasks
     return middleware
@@ -145,7 +163,12 @@ async def wait_shielded(app: web.Application) -> None:
 
 def _shielded(
     methods: Collection[str] | None, urls: Urls | None, ignore: Urls | None
-) -> Matcher:
+) -> tuple[frozenset[str] | None, Matcher | None, Matcher | None]:
+    """Return ``names, wanted, ignored``: what decides which requests to shield.
+
+    With *methods*, ``names`` holds them upper-cased and ``ignored`` matches
+    *ignore*; with *urls*, ``wanted`` matches them.
+    """
     if methods is not None and urls is not None:
         raise ValueError("shield_middleware takes methods or urls, not both")
     if urls is not None:
@@ -154,23 +177,12 @@ def _shielded(
                 "shield_middleware takes ignore with methods only, not with urls: "
                 "leave the ignored URLs out of urls"
             )
-        return compile_urls(urls, argument="urls")
+        return None, compile_urls(urls, argument="urls"), None
     if methods is None:
         raise ValueError("shield_middleware needs methods or urls, got neither")
     names = frozenset(name.upper() for name in to_str_tuple(methods, "methods"))
-
-    def by_method(method: str, path: str) -> bool:
-        # Clients send upper-case methods: that case costs no new string.
-        return method in names or method.upper() in names
-
-    if ignore is None:
-        return by_method
-    ignored = compile_urls(ignore, argument="ignore")
-
-    def by_method_unless_ignored(method: str, path: str) -> bool:
-        return by_method(method, path) and not ignored(method, path)
-
-    return by_method_unless_ignored
+    ignored = None if ignore is None else compile_urls(ignore, argument="ignore")
+    return names, None, ignored
 
 
 def _middlewares(app: web.Application) -> Iterator[object]:
@@ -179,6 +191,14 @@ def _middlewares(app: web.Application) -> Iterator[object]:
         # Both add_subapp() and add_domain() make one of these.
         if isinstance(resource, web.PrefixedSubAppResource):
             yield from _middlewares(resource.get_info()["app"])
+
+
+def _finished(
+    tasks: _Tasks, waiter: asyncio.Future[None], task: asyncio.Future[Any]
+) -> None:
+    tasks.discard(task)
+    if not waiter.done():  # a cancelled request no longer waits
+        waiter.set_result(None)
 
 
 def _report(request: web.BaseRequest, task: asyncio.Future[Any]) -> None:

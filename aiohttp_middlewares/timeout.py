@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import math
 import sys
+from asyncio import current_task, get_running_loop
 from itertools import count
 from typing import Any
 
@@ -53,7 +54,9 @@ def timeout_middleware(
     cancellation that does not come from this limit (the client went away
     while aiohttp runs with ``handler_cancellation=True``, the server shuts
     down) stays an :class:`asyncio.CancelledError`. A handler that catches the
-    cancellation and returns a response anyway has that response sent.
+    cancellation and returns a response anyway has that response sent. The
+    limit counts from the event loop turn the request starts in: requests
+    starting in one turn share the deadline read by the first of them.
 
     :param seconds: The limit of each handler call, a positive finite ``int``
         or ``float``.
@@ -98,22 +101,37 @@ def _bounded(limit: float, message: str, ignored: Matcher | None) -> Middleware:
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         if ignored is not None and ignored(request.method, request.path):
             return await handler(request)
-        loop = asyncio.get_running_loop()
+        loop = get_running_loop()
         clock = clocks.get(loop) or _add_clock(clocks, loop, limit)
-        task = asyncio.current_task(loop)
+        task = current_task(loop)
         if task is None:
             raise RuntimeError("timeout_middleware must run inside an asyncio task")
         cancelling = _cancelling(task)
-        key = clock.start(task)
+        deadline = clock.deadline
+        if deadline is None:
+            deadline = clock.start_turn(limit)
+        key = next(clock.keys)
+        deadlines = clock.deadlines
+        deadlines[key] = (deadline, task)
         try:
             response = await handler(request)
         except BaseException as exc:
-            if clock.stop(key, task, cancelling) and isinstance(
-                exc, asyncio.CancelledError
-            ):
-                raise asyncio.TimeoutError(message) from exc
+            if deadlines.pop(key, None) is None:
+                # Our deadline cancelled the task: undo that whatever the
+                # handler made of it, as asyncio.timeout() does. It was the
+                # only cancellation when the count drops back to where it
+                # started.
+                if _uncancel(task) <= cancelling and isinstance(
+                    exc, asyncio.CancelledError
+                ):
+                    raise asyncio.TimeoutError(message) from exc
+            elif not deadlines:
+                clock.disarm()
             raise
-        clock.stop(key, task, cancelling)
+        if deadlines.pop(key, None) is None:
+            _uncancel(task)  # the handler swallowed our cancellation
+        elif not deadlines:
+            clock.disarm()
         return response
 
     return middleware
@@ -130,7 +148,7 @@ def _add_clock(
     for old in list(clocks):
         if old.is_closed():
             clocks.pop(old, None)
-    clock = clocks[loop] = _Clock(loop, limit)
+    clock = clocks[loop] = _Clock(loop)
     return clock
 
 
@@ -141,63 +159,43 @@ class _Clock:
     their deadlines. While any is running, one timer is set for the oldest
     deadline still due; when no request runs, no timer is left behind.
 
-    The timer is armed lazily, once per loop turn: most requests of a busy
-    server finish within the turn they started in, and those never cost a
-    timer. One that is still running when the loop turns gets its timer then,
-    for its own deadline, so the limit is the same.
+    Time is read once per loop turn, by the turn's first request: the
+    requests that start in the same turn share its deadline. A busy server
+    starts many requests per turn, and most of them end within it; those cost
+    neither a clock reading nor a timer. The timer is set at the next turn,
+    if a request is still running then.
     """
 
-    __slots__ = (
-        "_arming",
-        "_deadlines",
-        "_handle",
-        "_keys",
-        "_limit",
-        "_loop",
-        "_when",
-    )
+    __slots__ = ("_handle", "_loop", "_when", "deadline", "deadlines", "keys")
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, limit: float) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
-        self._limit = limit
-        self._keys = count()
-        self._deadlines: dict[int, tuple[float, asyncio.Task[Any]]] = {}
+        self.keys = count()
+        #: Running requests by key: their deadline and their task.
+        self.deadlines: dict[int, tuple[float, asyncio.Task[Any]]] = {}
+        #: The deadline of the requests starting in this loop turn, once read.
+        self.deadline: float | None = None
         self._handle: asyncio.TimerHandle | None = None
-        self._arming = False
         self._when = 0.0
 
-    def start(self, task: asyncio.Task[Any]) -> int:
-        """Give *task* its deadline; return the key to :meth:`stop` it with."""
-        key = next(self._keys)
-        deadline = self._loop.time() + self._limit
-        self._deadlines[key] = (deadline, task)
-        if self._handle is None and not self._arming:
-            self._arming = True
-            self._loop.call_soon(self._arm)
-        return key
+    def start_turn(self, limit: float) -> float:
+        """Read the time for this loop turn; return its requests' deadline."""
+        deadline = self.deadline = self._loop.time() + limit
+        self._loop.call_soon(self._end_turn)
+        return deadline
 
-    def stop(self, key: int, task: asyncio.Task[Any], cancelling: int) -> bool:
-        """Forget a finished request; say whether its deadline alone cancelled it.
-
-        *cancelling* is the task's count of cancellation requests when the
-        request started.
-        """
-        deadlines = self._deadlines
-        if deadlines.pop(key, None) is None:
-            # Undo our cancellation whatever the handler made of it, as
-            # asyncio.timeout() does; it was the only one when the count
-            # drops back to where it started.
-            return _uncancel(task) <= cancelling
-        if not deadlines and self._handle is not None:
+    def disarm(self) -> None:
+        """Drop the timer: no request is running."""
+        if self._handle is not None:
             self._handle.cancel()
             self._handle = None
-        return False
 
-    def _arm(self) -> None:
-        # A loop turn has passed: the requests still running need the timer.
-        self._arming = False
-        if self._handle is None and self._deadlines:
-            self._schedule(next(iter(self._deadlines.values()))[0])
+    def _end_turn(self) -> None:
+        # The turn is over: the requests still running need the timer, unless
+        # it is already set for an older deadline.
+        self.deadline = None
+        if self._handle is None and self.deadlines:
+            self._schedule(next(iter(self.deadlines.values()))[0])
 
     def _schedule(self, when: float) -> None:
         self._when = when
@@ -207,7 +205,7 @@ class _Clock:
         # The timer was set for the oldest deadline then running; that
         # request may have finished since, so look at what is oldest now.
         self._handle = None
-        deadlines = self._deadlines
+        deadlines = self.deadlines
         while deadlines:
             key, (deadline, task) = next(iter(deadlines.items()))
             if deadline > self._when:

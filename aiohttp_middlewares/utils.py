@@ -8,9 +8,11 @@ Two layers:
   when a middleware factory is called. Exact paths land in a dict or frozenset,
   regexes keep their order, method names are upper-cased into frozensets, so
   matching a request costs a hash look-up plus one ``re.match`` per regex that
-  comes before the exact hit. Its answers are the same as :func:`match_request`
-  (a property test checks it), and it rejects bad configuration with an error
-  that names the argument.
+  comes before the exact hit. With regexes, a bounded memo keeps the answer
+  for each recent short path, so a path seen before costs one dict look-up.
+  Its answers are the same as :func:`match_request` (a property test checks
+  it), and it rejects bad configuration with an error that names the
+  argument.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Callable, Collection, Iterable, Mapping
-from typing import TypeAlias
+from typing import TypeAlias, TypeVar
 
 from yarl import URL
 
@@ -37,6 +39,12 @@ __all__ = (
 Matcher: TypeAlias = Callable[[str, str], bool]
 
 _PatternMatch: TypeAlias = Callable[[str], "re.Match[str] | None"]
+_T = TypeVar("_T")
+
+_NO_METHODS: frozenset[str] = frozenset()
+# How many answers each matcher remembers, and for paths up to what length.
+_MEMO_SIZE = 1024
+_MEMO_PATH_LENGTH = 256
 
 
 def match_path(item: Url, path: str) -> bool:
@@ -155,14 +163,29 @@ def _compile_dict(urls: Mapping[Url, str | Collection[str]], argument: str) -> M
 
 
 def _any_matcher(exact: frozenset[str], patterns: tuple[_PatternMatch, ...]) -> Matcher:
-    def match(method: str, path: str) -> bool:
+    if not patterns:
+
+        def match_exact(method: str, path: str) -> bool:
+            return path in exact
+
+        return match_exact
+
+    def decide(path: str) -> bool:
         if path in exact:
             return True
-        # A plain loop: any() over a generator costs a frame per request.
+        # A plain loop: any() over a generator costs a frame per call.
         for pattern_match in patterns:  # noqa: SIM110
             if pattern_match(path) is not None:
                 return True
         return False
+
+    memo: dict[str, bool] = {}
+
+    def match(method: str, path: str) -> bool:
+        found = memo.get(path)
+        if found is None:
+            found = _remember(memo, path, decide(path))
+        return found
 
     return match
 
@@ -171,23 +194,41 @@ def _first_key_matcher(
     exact: dict[str, tuple[int, frozenset[str]]],
     patterns: tuple[tuple[int, _PatternMatch, frozenset[str]], ...],
 ) -> Matcher:
-    def match(method: str, path: str) -> bool:
+    def decide(path: str) -> frozenset[str]:
+        # The methods of the first key that matches the path (none: no key does).
         hit = exact.get(path)
         limit = sys.maxsize if hit is None else hit[0]
         for index, pattern_match, methods in patterns:
             if index > limit:
                 break
             if pattern_match(path) is not None:
-                return _has_method(methods, method)
-        return hit is not None and _has_method(hit[1], method)
+                return methods
+        return _NO_METHODS if hit is None else hit[1]
+
+    # Without regexes the exact dict is the memo: every path is known up front.
+    memo = {} if patterns else {path: methods for path, (_, methods) in exact.items()}
+    remember = bool(patterns)
+
+    def match(method: str, path: str) -> bool:
+        methods = memo.get(path)
+        if methods is None:
+            methods = _remember(memo, path, decide(path)) if remember else _NO_METHODS
+        # Clients send upper-case methods almost always: that case costs no new
+        # string.
+        return method in methods or (not method.isupper() and method.upper() in methods)
 
     return match
 
 
-def _has_method(methods: frozenset[str], method: str) -> bool:
-    # Clients send upper-case methods almost always: test that first, so the
-    # common case costs no new string.
-    return method in methods or method.upper() in methods
+def _remember(memo: dict[str, _T], path: str, answer: _T) -> _T:
+    # A regex costs a microsecond or more per call, while a service sees the
+    # same few paths again and again: remember the answers for short paths.
+    # Bounded, so that a flood of distinct paths only ever empties the memo.
+    if len(path) <= _MEMO_PATH_LENGTH:
+        if len(memo) >= _MEMO_SIZE:
+            memo.clear()
+        memo[path] = answer
+    return answer
 
 
 def _url_key(item: object, argument: str) -> str | _PatternMatch:

@@ -218,6 +218,19 @@ async def test_works_on_mocked_requests() -> None:
     assert response.status == 200
 
 
+async def test_handler_returning_a_future_is_shielded_too() -> None:
+    # Handlers return coroutines; any other awaitable is awaited as well.
+    async def respond() -> web.Response:
+        return web.Response(text="saved")
+
+    def handler(request: web.BaseRequest) -> asyncio.Future[web.Response]:
+        return asyncio.ensure_future(respond())
+
+    request = make_mocked_request("POST", "/save")
+    response = await shield_middleware(methods=["POST"])(request, handler)
+    assert response.text == "saved"  # type: ignore[attr-defined]
+
+
 async def test_handler_error_reaches_the_request_when_not_cancelled(
     aiohttp_client: Any,
 ) -> None:

@@ -72,6 +72,19 @@ def partial_response() -> web.Response:
     return web.Response(text="partial")
 
 
+class Lingering(Reacting):
+    """Once cancelled, awaits once more before it answers."""
+
+    async def handler(self, request: web.BaseRequest) -> web.Response:
+        self.started.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            await asyncio.sleep(0)
+            return self.react()
+        raise AssertionError("the event never fires")  # pragma: no cover
+
+
 def give_up() -> web.Response:
     raise LookupError("gave up")
 
@@ -295,6 +308,47 @@ async def test_expired_request_leaves_later_one_running(clock: Clock) -> None:
     assert response.text == "released"
 
 
+async def test_requests_starting_in_one_loop_turn_share_its_deadline(
+    clock: Clock,
+) -> None:
+    # Time is read once per loop turn: the second request, started in the
+    # same turn 4 s later, gets the deadline of the first.
+    middleware = timeout_middleware(10)
+    first, second = Gate(), Gate()
+
+    async def slow_start(request: web.BaseRequest) -> web.Response:
+        clock.advance(4)  # as if the handler computed for 4 s before awaiting
+        return await first.handler(request)
+
+    early = start(middleware, slow_start)
+    late = start(middleware, second.handler)
+    await second.started.wait()
+    clock.advance(6)
+    for task in (early, late):
+        with pytest.raises(asyncio.TimeoutError, match="exceeded 10 seconds"):
+            await asyncio.wait_for(task, 1)  # not 4 s later, by its own deadline
+
+
+async def test_request_failing_beside_another_keeps_its_timer(
+    timers: list[asyncio.TimerHandle],
+) -> None:
+    middleware = timeout_middleware(10)
+    gate = Gate()
+    running = start(middleware, gate.handler)
+    await gate.started.wait()
+
+    async def broken(request: web.BaseRequest) -> web.Response:
+        await asyncio.sleep(0)
+        raise ValueError("broken")
+
+    with pytest.raises(ValueError, match="broken"):
+        await middleware(make_mocked_request("GET", "/"), broken)
+    assert pending(timers)  # the running request still has its deadline
+    gate.release.set()
+    await running
+    assert pending(timers) == []
+
+
 async def past_deadline(
     clock: Clock, react: Callable[[], web.Response]
 ) -> asyncio.Task[web.StreamResponse]:
@@ -310,6 +364,19 @@ async def test_handler_swallowing_the_timeout_has_its_response_sent(
     clock: Clock,
 ) -> None:
     task = await past_deadline(clock, partial_response)
+    response = await task
+    assert isinstance(response, web.Response)
+    assert response.text == "partial"
+    assert not_cancelling(task)
+
+
+async def test_handler_swallowing_the_timeout_then_awaiting_answers(
+    clock: Clock,
+) -> None:
+    lingering = Lingering(partial_response)
+    task = start(timeout_middleware(10), lingering.handler)
+    await lingering.started.wait()
+    clock.advance(10)
     response = await task
     assert isinstance(response, web.Response)
     assert response.text == "partial"

@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from yarl import URL
 
+from aiohttp_middlewares import utils
 from aiohttp_middlewares.utils import (
     compile_urls,
     match_path,
@@ -119,6 +120,35 @@ def test_bad_methods_are_refused_naming_argument(methods: object) -> None:
         compile_urls({"/a": methods}, argument="ignore")  # type: ignore[dict-item]
 
 
+@pytest.mark.parametrize(
+    "urls", [[re.compile(r"/p\d+$")], {re.compile(r"/p\d+$"): "GET"}]
+)
+def test_memo_stays_bounded(urls: object) -> None:
+    match = compile_urls(urls)  # type: ignore[arg-type]
+    for number in range(utils._MEMO_SIZE + 1):
+        assert match("GET", f"/p{number}")
+    assert len(_memo(match)) == 1  # emptied when full, then the last path
+    assert not match("GET", "/p")
+    assert match("GET", "/p0")
+
+
+def test_memo_answers_long_paths_without_keeping_them() -> None:
+    match = compile_urls({re.compile(r"/a+$"): ["GET"]})
+    long_path = "/" + "a" * utils._MEMO_PATH_LENGTH
+    assert match("GET", long_path)
+    assert match("GET", long_path)
+    assert not match("POST", long_path)
+    assert _memo(match) == {}
+
+
+def _memo(match: object) -> dict[str, object]:
+    # The matcher's memo, read from its closure.
+    code = match.__code__  # type: ignore[attr-defined]
+    cells = dict(zip(code.co_freevars, match.__closure__, strict=True))  # type: ignore[attr-defined]
+    memo: dict[str, object] = cells["memo"].cell_contents
+    return memo
+
+
 def test_to_tuple_keeps_order() -> None:
     assert to_tuple(iter(["b", "a"]), "x") == ("b", "a")
 
@@ -153,10 +183,13 @@ METHOD_VALUES = st.one_of(
         st.lists(URLS, max_size=6),
         st.dictionaries(URLS, METHOD_VALUES, max_size=6),
     ),
-    method=METHODS,
-    path=PATHS,
+    requests=st.lists(st.tuples(METHODS, PATHS), min_size=1, max_size=8),
 )
 def test_compiled_matcher_equals_match_request(
-    urls: object, method: str, path: str
+    urls: object, requests: list[tuple[str, str]]
 ) -> None:
-    assert compile_urls(urls)(method, path) == match_request(urls, method, path)  # type: ignore[arg-type]
+    # One matcher answers several requests, each twice: answers it remembers
+    # (the memo of regex matches) stay the same as fresh ones.
+    match = compile_urls(urls)  # type: ignore[arg-type]
+    for method, path in requests * 2:
+        assert match(method, path) == match_request(urls, method, path)  # type: ignore[arg-type]
