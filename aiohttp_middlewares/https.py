@@ -37,7 +37,7 @@ import re
 from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, TypeAlias
 
-from aiohttp import web
+from aiohttp import hdrs, web
 
 from .annotations import Handler, Middleware
 from .utils import to_tuple
@@ -145,18 +145,14 @@ def _claims_https(headers: CIMultiDictProxy[str], rules: tuple[_Rule, ...]) -> b
         if lines is None:
             continue
         value = lines[0] if len(lines) == 1 else ", ".join(lines)
-        if _equal(value, expected):
+        # Proxies send lower-case values: that case costs no new string.
+        if value == expected or value.lower() == expected:
             return True
         if extract is not None:
             found = extract(value)
-            if found is not None and _equal(found, expected):
+            if found is not None and (found == expected or found.lower() == expected):
                 return True
     return False
-
-
-def _equal(value: str, expected: str) -> bool:
-    # Proxies send lower-case values: that case costs no new string.
-    return value == expected or value.lower() == expected
 
 
 def _forwarded_proto(value: str) -> str | None:
@@ -212,7 +208,12 @@ def _compile_headers(match_headers: object) -> tuple[_Rule, ...]:
             )
         if not _HEADER_NAME.match(name):
             raise ValueError(f"match_headers holds an invalid header name: {name!r}")
-        rules.append((name, value.lower(), _extractor(name.lower())))
+        # aiohttp's own name objects (istr) are looked up without case folding.
+        known = getattr(hdrs, name.upper().replace("-", "_"), None)
+        key = (
+            known if isinstance(known, str) and known.lower() == name.lower() else name
+        )
+        rules.append((key, value.lower(), _extractor(name.lower())))
     return tuple(rules)
 
 
