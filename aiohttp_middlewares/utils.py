@@ -213,6 +213,8 @@ def _first_key_matcher(
         methods = memo.get(path)
         if methods is None:
             methods = _remember(memo, path, decide(path)) if remember else _NO_METHODS
+        if not methods:  # most paths match no key: no method to look at
+            return False
         # Clients send upper-case methods almost always: that case costs no new
         # string.
         return method in methods or (not method.isupper() and method.upper() in methods)
