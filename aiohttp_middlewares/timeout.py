@@ -125,15 +125,13 @@ def _bounded(limit: float, message: str, ignored: Matcher | None) -> Middleware:
                     exc, asyncio.CancelledError
                 ):
                     raise asyncio.TimeoutError(message) from exc
-            elif not deadlines and clock.handle is not None:
-                clock.handle.cancel()  # no request left: drop the timer
-                clock.handle = None
+            elif not deadlines:
+                clock.disarm()
             raise
         if deadlines.pop(key, None) is None:
             _uncancel(task)  # the handler swallowed our cancellation
-        elif not deadlines and clock.handle is not None:
-            clock.handle.cancel()
-            clock.handle = None
+        elif not deadlines:
+            clock.disarm()
         return response
 
     return middleware
@@ -168,7 +166,7 @@ class _Clock:
     if a request is still running then.
     """
 
-    __slots__ = ("_loop", "_when", "deadline", "deadlines", "handle", "keys")
+    __slots__ = ("_handle", "_loop", "_when", "deadline", "deadlines", "keys")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
@@ -177,8 +175,7 @@ class _Clock:
         self.deadlines: dict[int, tuple[float, asyncio.Task[Any]]] = {}
         #: The deadline of the requests starting in this loop turn, once read.
         self.deadline: float | None = None
-        #: The timer, while one is set.
-        self.handle: asyncio.TimerHandle | None = None
+        self._handle: asyncio.TimerHandle | None = None
         self._when = 0.0
 
     def start_turn(self, limit: float) -> float:
@@ -187,21 +184,27 @@ class _Clock:
         self._loop.call_soon(self._end_turn)
         return deadline
 
+    def disarm(self) -> None:
+        """Drop the timer: no request is running."""
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
     def _end_turn(self) -> None:
         # The turn is over: the requests still running need the timer, unless
         # it is already set for an older deadline.
         self.deadline = None
-        if self.handle is None and self.deadlines:
+        if self._handle is None and self.deadlines:
             self._schedule(next(iter(self.deadlines.values()))[0])
 
     def _schedule(self, when: float) -> None:
         self._when = when
-        self.handle = self._loop.call_at(when, self._expire)
+        self._handle = self._loop.call_at(when, self._expire)
 
     def _expire(self) -> None:
         # The timer was set for the oldest deadline then running; that
         # request may have finished since, so look at what is oldest now.
-        self.handle = None
+        self._handle = None
         deadlines = self.deadlines
         while deadlines:
             key, (deadline, task) = next(iter(deadlines.items()))
