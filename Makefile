@@ -5,8 +5,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
-# Debian packages the browser, proxy and load tests drive.
-APT_PACKAGES := chromium nginx-light wrk
+# Debian packages the browser, proxy, load and instruction-count tests drive.
+APT_PACKAGES := chromium nginx-light wrk valgrind
 
 # The oldest versions pyproject.toml admits: test-min keeps that promise true.
 MIN_PINS := aiohttp==3.11.0 yarl==1.17.0
@@ -24,7 +24,7 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet --editable '.[dev]'
+	$(BIN)/python -m pip install --quiet --editable '.[dev,bench]'
 	touch $@
 
 # Installs the Debian packages that are missing, when we may (root). Elsewhere
@@ -35,6 +35,7 @@ system-deps:
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || missing="$$missing nginx-light"; \
 	command -v wrk >/dev/null 2>&1 || missing="$$missing wrk"; \
+	command -v valgrind >/dev/null 2>&1 || missing="$$missing valgrind"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 			echo "Installing Debian packages:$$missing"; \

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable, Collection, Mapping
-from typing import Any, TypeAlias
+from typing import Any, Protocol, TypeAlias
 
 from aiohttp import web
 from yarl import URL
@@ -39,8 +39,19 @@ ExceptionType: TypeAlias = type[Exception]
 #: A request handler (or an error handler): takes the request, returns a response.
 Handler: TypeAlias = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-#: What every factory of this package returns: an ``@web.middleware`` coroutine.
-Middleware: TypeAlias = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
+
+class Middleware(Protocol):
+    """What every factory of this package returns: an ``@web.middleware`` coroutine.
+
+    The same protocol as aiohttp's own ``Middleware`` type, so the factories'
+    results type check in ``web.Application(middlewares=[...])``, and so does
+    any ``async def middleware(request, handler)`` of your own.
+    """
+
+    def __call__(
+        self, request: web.Request, handler: Handler
+    ) -> Awaitable[web.StreamResponse]: ...
+
 
 #: One URL to match a request path against: an exact path string, a
 #: :class:`yarl.URL` (compared by its string) or a compiled regex (``re.match``).

@@ -1,7 +1,9 @@
-"""The configuration every benchmark measures: a realistic production stack."""
+"""The configurations every benchmark measures: a realistic production stack,
+each of its middlewares alone, and the peers that do the same jobs."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Callable
 
@@ -16,22 +18,28 @@ from aiohttp_middlewares import (
     timeout_middleware,
 )
 from aiohttp_middlewares.annotations import Handler, Middleware
+from aiohttp_middlewares.cors import DEFAULT_ALLOW_HEADERS, DEFAULT_ALLOW_METHODS
 
 ORIGIN = "https://app.example.com"
-HEADERS = {"Origin": ORIGIN, "X-Forwarded-Proto": "https", "Host": "api.example.com"}
+EXACT_ORIGINS = (ORIGIN, "https://admin.example.com", "https://www.example.com")
+HEADERS = {
+    "Host": "api.example.com",
+    "Origin": ORIGIN,
+    "X-Forwarded-For": "203.0.113.7",
+    "X-Forwarded-Proto": "https",
+}
 PREFLIGHT_HEADERS = {
     **HEADERS,
     "Access-Control-Request-Method": "PUT",
     "Access-Control-Request-Headers": "content-type",
 }
 PATH = "/api/items"
+LIMIT = 29.5
 
 FACTORIES: dict[str, Callable[[], Middleware]] = {
     "cors": lambda: cors_middleware(
         origins=[
-            ORIGIN,
-            "https://admin.example.com",
-            "https://www.example.com",
+            *EXACT_ORIGINS,
             re.compile(r"^https://[a-z0-9-]+\.preview\.example\.com$"),
         ],
         urls=[re.compile(r"^/api/")],
@@ -39,27 +47,67 @@ FACTORIES: dict[str, Callable[[], Middleware]] = {
     "error": error_middleware,
     "https": https_middleware,
     "timeout": lambda: timeout_middleware(
-        29.5,
+        LIMIT,
         ignore={"/api/export": ["POST"], re.compile(r"^/api/stream/"): ["GET"]},
     ),
     "shield": lambda: shield_middleware(methods=NON_IDEMPOTENT_METHODS),
 }
 
 
+@web.middleware
+async def _noop(request: web.Request, handler: Handler) -> web.StreamResponse:
+    return await handler(request)
+
+
+@web.middleware
+async def _asyncio_timeout(
+    request: web.Request, handler: Handler
+) -> web.StreamResponse:
+    # What a user writes by hand on Python 3.11+: one asyncio timeout per request.
+    async with asyncio.timeout(LIMIT):
+        return await handler(request)
+
+
+@web.middleware
+async def _asyncio_shield(request: web.Request, handler: Handler) -> web.StreamResponse:
+    # What a user writes by hand: asyncio.shield() around the chosen methods.
+    if request.method in NON_IDEMPOTENT_METHODS:
+        return await asyncio.shield(handler(request))
+    return await handler(request)
+
+
+def _xforwarded_relaxed() -> Middleware:
+    from aiohttp_remotes import XForwardedRelaxed
+
+    middleware: Middleware = XForwardedRelaxed().middleware
+    return middleware
+
+
+#: Hand-written and third-party middlewares doing the job of one of ours.
+PEERS: dict[str, Callable[[], Middleware]] = {
+    "asyncio.timeout": lambda: _asyncio_timeout,
+    "asyncio.shield": lambda: _asyncio_shield,
+    "XForwardedRelaxed": _xforwarded_relaxed,
+}
+
+
 def middlewares(stack: str) -> list[Middleware]:
     """The middlewares of a named stack, outermost first.
 
-    ``bare`` has none; ``floor`` has five that only await the handler (what
-    aiohttp itself charges for running five middlewares); ``full`` has all five
-    of ours in the recommended order; any other name is one of ours alone.
+    ``bare`` and ``aiohttp-cors`` have none; ``noop`` has one that only
+    awaits the handler and ``floor`` five (what aiohttp itself charges for
+    running five middlewares); ``full`` has all five of ours in the
+    recommended order; any other name is one of ours, or one peer, alone.
     """
-    if stack == "bare":
+    if stack in {"bare", "aiohttp-cors"}:
         return []
+    if stack == "noop":
+        return [_noop]
     if stack == "floor":
         return [_noop] * 5
     if stack == "full":
         return [factory() for factory in FACTORIES.values()]
-    return [FACTORIES[stack]()]
+    return [{**FACTORIES, **PEERS}[stack]()]
 
 
 async def handler(request: web.Request) -> web.StreamResponse:
@@ -68,10 +116,28 @@ async def handler(request: web.Request) -> web.StreamResponse:
 
 def make_app(stack: str) -> web.Application:
     app = web.Application(middlewares=middlewares(stack))
-    app.router.add_route("*", PATH, handler)
+    routes = [
+        app.router.add_get(PATH, handler),
+        app.router.add_post(PATH, handler),
+        app.router.add_put(PATH, handler),
+    ]
+    if stack == "aiohttp-cors":
+        _setup_aiohttp_cors(app, routes)
+    else:
+        # The reference for a preflight: the same answer from a handler (with
+        # aiohttp-cors, its own OPTIONS handler answers instead).
+        app.router.add_route("OPTIONS", PATH, handler)
     return app
 
 
-@web.middleware
-async def _noop(request: web.Request, handler: Handler) -> web.StreamResponse:
-    return await handler(request)
+def _setup_aiohttp_cors(app: web.Application, routes: list[web.AbstractRoute]) -> None:
+    # aiohttp-cors configured like our "cors" stack, as far as it can be: the
+    # same exact origins (it has no regex origins) and default allowed lists.
+    import aiohttp_cors
+
+    options = aiohttp_cors.ResourceOptions(
+        allow_headers=DEFAULT_ALLOW_HEADERS, allow_methods=DEFAULT_ALLOW_METHODS
+    )
+    cors = aiohttp_cors.setup(app, defaults=dict.fromkeys(EXACT_ORIGINS, options))
+    for route in routes:
+        cors.add(route)
