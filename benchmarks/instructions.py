@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import re
 import shutil
 import signal
@@ -114,7 +115,9 @@ async def load(port: int, case: str, count: int) -> set[tuple[int, bool]]:
             writer.close()
             await writer.wait_closed()
 
-    shares = [count // CONNECTIONS + (i < count % CONNECTIONS) for i in range(4)]
+    shares = [
+        count // CONNECTIONS + (i < count % CONNECTIONS) for i in range(CONNECTIONS)
+    ]
     await asyncio.gather(*(connection(share) for share in shares if share))
     return statuses
 
@@ -125,7 +128,13 @@ def _server_command(row: Row, port: int) -> list[str]:
 
 def _start(command: list[str]) -> subprocess.Popen[str]:
     process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        # Random string hashes would move dict and set layouts from run to
+        # run, and their instruction counts with them.
+        env={**os.environ, "PYTHONHASHSEED": "0"},
     )
     assert process.stdout is not None
     # benchmarks.server prints one line once it listens: the event we wait for.
@@ -224,9 +233,9 @@ def table(results: dict[Row, float], small: int, large: int) -> str:
 
 
 def main(
-    small: int = 400,
-    large: int = 2_000,
-    warmup: int = 400,
+    small: int = 1_000,
+    large: int = 5_000,
+    warmup: int = 500,
     rows: list[Row] | None = None,
     jobs: int = 2,
 ) -> str:
