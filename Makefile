@@ -12,7 +12,7 @@ APT_PACKAGES := chromium nginx-light wrk valgrind
 MIN_PINS := aiohttp==3.11.0 yarl==1.17.0
 MIN_VENV := .venv-min
 
-.PHONY: all test test-min lint format typecheck pytest docs bench demo demo-screenshot system-deps clean
+.PHONY: all test test-min test-pythons lint format typecheck pytest docs bench demo demo-screenshot system-deps clean
 
 all: test
 
@@ -71,6 +71,11 @@ test-min: | $(BIN)/python
 	$(MIN_VENV)/bin/python -m pip install --quiet $(MIN_PINS) pytest pytest-aiohttp hypothesis trustme docutils
 	PYTHONPATH=$(CURDIR) $(MIN_VENV)/bin/python -m pytest -q -p no:cacheprovider -o addopts="" \
 		-m "not browser" --ignore=tests/test_benchmarks.py --ignore=tests/test_demo.py
+
+# The suite on every CPython that pyproject.toml claims, each in its own venv:
+# one summary line per version; an absent or failing version fails the target.
+test-pythons: $(STAMP) system-deps
+	$(BIN)/python .ci/pythons.py
 
 bench: $(STAMP) system-deps
 	$(BIN)/python -m benchmarks
