@@ -70,7 +70,7 @@ test-min: | $(BIN)/python
 	test -x $(MIN_VENV)/bin/python || $(PYTHON) -m venv $(MIN_VENV)
 	$(MIN_VENV)/bin/python -m pip install --quiet $(MIN_PINS) pytest pytest-aiohttp hypothesis trustme docutils
 	PYTHONPATH=$(CURDIR) $(MIN_VENV)/bin/python -m pytest -q -p no:cacheprovider -o addopts="" \
-		-m "not browser" --ignore=tests/test_benchmarks.py --ignore=tests/test_demo.py
+		-m "not browser and not bench" --ignore=tests/test_demo.py
 
 bench: $(STAMP) system-deps
 	$(BIN)/python -m benchmarks

@@ -20,7 +20,7 @@ from aiohttp_middlewares.cors import (
     cors_middleware,
 )
 
-from .test_cors import ORIGIN, api_app, hello, serve
+from .helpers import ORIGIN, api_app, hello, serve
 
 if TYPE_CHECKING:
     from pytest_aiohttp import AiohttpClient

@@ -17,7 +17,7 @@ from aiohttp_middlewares.cors import (
 from aiohttp_middlewares.error import error_middleware
 from aiohttp_middlewares.https import https_middleware
 
-from .test_cors import CORS_LOGGER, ORIGIN, OTHER, api_app, cors_headers
+from .helpers import CORS_LOGGER, ORIGIN, OTHER, api_app, cors_headers
 
 if TYPE_CHECKING:
     from pytest_aiohttp import AiohttpClient

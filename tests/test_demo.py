@@ -16,7 +16,7 @@ import pytest
 
 from docs.examples import demo
 
-from .conftest import free_port
+from .helpers import free_port
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, Page

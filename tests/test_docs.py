@@ -15,7 +15,7 @@ import pytest
 
 import aiohttp_middlewares
 
-from .conftest import ROOT
+from .helpers import ROOT
 
 DOCS = ROOT / "docs"
 EXAMPLES = sorted(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import logging
 import re
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import pytest
 from aiohttp import web
@@ -21,45 +21,10 @@ from aiohttp_middlewares import (
 from aiohttp_middlewares.annotations import Handler
 from aiohttp_middlewares.error import ErrorContext
 
+from .helpers import ERROR_LOGGER, answering, app_with, error_records, ok, raising
+
 if TYPE_CHECKING:
     from pytest_aiohttp import AiohttpClient
-
-LOGGER = "aiohttp_middlewares.error"
-
-
-def raising(err: Exception) -> Handler:
-    """A request handler that raises *err*."""
-
-    async def handler(request: web.Request) -> web.StreamResponse:
-        raise err
-
-    return handler
-
-
-def answering(text: str) -> Handler:
-    """An error handler that answers *text* with the error's status."""
-
-    async def handler(request: web.Request) -> web.StreamResponse:
-        with error_context(request) as context:
-            return web.Response(text=text, status=context.status)
-
-    return handler
-
-
-async def ok(request: web.Request) -> web.Response:
-    return web.Response(text="fine", headers={"X-Kept": "1"})
-
-
-def app_with(handler: Handler, *paths: str, **options: Any) -> web.Application:
-    """An application serving *handler* on *paths* behind error_middleware."""
-    app = web.Application(middlewares=[error_middleware(**options)])
-    for path in paths or ("/",):
-        app.router.add_route("*", path, handler)
-    return app
-
-
-def records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
-    return [record for record in caplog.records if record.name == LOGGER]
 
 
 class Conflict(Exception):
@@ -286,10 +251,10 @@ async def test_outer_middleware_receives_the_error_response(
 async def test_server_error_is_logged_at_error_with_traceback(
     aiohttp_client: AiohttpClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger=LOGGER)
+    caplog.set_level(logging.INFO, logger=ERROR_LOGGER)
     client = await aiohttp_client(app_with(raising(ValueError("wrong value"))))
     await client.get("/")
-    [record] = records(caplog)
+    [record] = error_records(caplog)
     assert record.levelno == logging.ERROR
     assert record.exc_info is not None
     assert record.exc_info[0] is ValueError
@@ -299,10 +264,10 @@ async def test_server_error_is_logged_at_error_with_traceback(
 async def test_client_error_is_logged_at_info_without_traceback(
     aiohttp_client: AiohttpClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger=LOGGER)
+    caplog.set_level(logging.INFO, logger=ERROR_LOGGER)
     client = await aiohttp_client(app_with(raising(ValueError())))
     await client.get("/nowhere")
-    [record] = records(caplog)
+    [record] = error_records(caplog)
     assert record.levelno == logging.INFO
     assert record.exc_info is None
     assert "GET /nowhere -> 404" in record.getMessage()
@@ -325,13 +290,13 @@ async def test_log_arguments_are_not_formatted_when_the_level_is_off(
     async def quiet(request: web.Request) -> web.Response:
         return web.Response(status=400)
 
-    caplog.set_level(logging.WARNING, logger=LOGGER)
+    caplog.set_level(logging.WARNING, logger=ERROR_LOGGER)
     app = app_with(raising(Watched()), default_handler=quiet)
     client = await aiohttp_client(app)
     response = await client.get("/")
     assert response.status == 400
     assert formatted == []
-    assert records(caplog) == []
+    assert error_records(caplog) == []
 
 
 def test_default_error_handler_is_the_default() -> None:

@@ -20,7 +20,7 @@ from aiohttp.test_utils import make_mocked_request
 from aiohttp_middlewares import error_middleware, timeout_middleware
 from aiohttp_middlewares.error import ERROR_KEY
 
-from .test_error import LOGGER, answering, app_with, ok, raising, records
+from .helpers import ERROR_LOGGER, answering, app_with, error_records, ok, raising
 
 if TYPE_CHECKING:
     from pytest_aiohttp import AiohttpClient
@@ -36,12 +36,12 @@ async def test_redirect_passes_through_with_its_location(
     caplog: pytest.LogCaptureFixture,
     redirect: type[web.HTTPMove],
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger=LOGGER)
+    caplog.set_level(logging.DEBUG, logger=ERROR_LOGGER)
     client = await aiohttp_client(app_with(raising(redirect("/elsewhere"))))
     response = await client.get("/", allow_redirects=False)
     assert response.status == redirect.status_code
     assert response.headers["Location"] == "/elsewhere"
-    assert records(caplog) == []
+    assert error_records(caplog) == []
 
 
 async def test_no_content_passes_through(aiohttp_client: AiohttpClient) -> None:
@@ -233,11 +233,11 @@ async def test_failing_error_handler_logs_both_exceptions(
     async def broken(request: web.Request) -> web.Response:
         raise RuntimeError("handler bug")
 
-    caplog.set_level(logging.INFO, logger=LOGGER)
+    caplog.set_level(logging.INFO, logger=ERROR_LOGGER)
     app = app_with(raising(ValueError("first")), default_handler=broken)
     client = await aiohttp_client(app)
     await client.get("/")
-    first, second = records(caplog)
+    first, second = error_records(caplog)
     assert first.exc_info is not None
     assert first.exc_info[0] is ValueError
     assert second.levelno == logging.ERROR

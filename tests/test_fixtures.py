@@ -9,7 +9,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from .conftest import Nginx, in_ci, require
+from .helpers import Nginx, in_ci, require
 
 
 async def hello(request: web.Request) -> web.Response:

@@ -18,7 +18,7 @@ from aiohttp.test_utils import TestServer
 from aiohttp_middlewares import https_middleware
 from docs.examples import https_behind_nginx
 
-from .conftest import Nginx
+from .helpers import Nginx
 
 pytestmark = pytest.mark.nginx
 

@@ -16,7 +16,7 @@ from aiohttp.test_utils import TestServer
 
 from aiohttp_middlewares import error_middleware, timeout_middleware
 
-from .conftest import Nginx
+from .helpers import Nginx
 
 LIMIT = 0.2
 

@@ -24,7 +24,7 @@ from aiohttp_middlewares import (
 from aiohttp_middlewares import shield as shield_module
 from aiohttp_middlewares.annotations import Handler, Middleware
 
-from .cancellation import Outcome, disconnect, send, serving
+from .helpers import Outcome, disconnect, send, serving
 
 # web.RequestKey exists from aiohttp 3.14; older aiohttp takes a str key.
 REQUEST_TASK = (

@@ -18,7 +18,7 @@ from aiohttp.test_utils import make_mocked_request
 from aiohttp_middlewares import error_middleware, timeout_middleware
 from aiohttp_middlewares.annotations import Handler, Middleware
 
-from .cancellation import Outcome, disconnect, send, serving
+from .helpers import Outcome, disconnect, send, serving
 
 LIMIT = 0.05
 SLOW = 2 * LIMIT  # slow work: a handler taking this long outlasts the limit
