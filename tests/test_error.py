@@ -1,10 +1,17 @@
-"""error_middleware as documented: JSON answers, error handlers, config, logs."""
+"""error_middleware: JSON answers, error handlers, config, what is caught, logs.
+
+Its answers to HTTP exceptions and to timeouts, and the checks of its
+arguments, have modules of their own (test_error_http_exceptions,
+test_error_timeouts, test_error_config).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 import re
+import warnings
 from typing import TYPE_CHECKING, ClassVar
 
 import pytest
@@ -19,7 +26,7 @@ from aiohttp_middlewares import (
     get_error_response,
 )
 from aiohttp_middlewares.annotations import Handler
-from aiohttp_middlewares.error import ErrorContext
+from aiohttp_middlewares.error import ERROR_KEY, ErrorContext
 
 from .helpers import ERROR_LOGGER, answering, app_with, error_records, ok, raising
 
@@ -134,6 +141,59 @@ async def test_default_handler_replaces_the_json_answer(
     assert await response.text() == "custom"
 
 
+async def test_error_is_stored_under_a_request_key_without_warning(
+    aiohttp_client: AiohttpClient,
+) -> None:
+    stored: list[Exception] = []
+    err = ValueError("kept")
+
+    async def handler(request: web.Request) -> web.Response:
+        stored.append(request[ERROR_KEY])
+        return web.Response(status=500)
+
+    client = await aiohttp_client(app_with(raising(err), default_handler=handler))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        await client.get("/")
+    # web.RequestKey exists from aiohttp 3.14; older aiohttp gets a str key.
+    key_type = getattr(web, "RequestKey", str)
+    assert isinstance(ERROR_KEY, key_type)
+    assert stored == [err]
+    assert caught == []
+
+
+async def test_failing_error_handler_answers_plain_500(
+    aiohttp_client: AiohttpClient,
+) -> None:
+    async def broken(request: web.Request) -> web.Response:
+        raise RuntimeError("handler bug")
+
+    client = await aiohttp_client(
+        app_with(raising(web.HTTPNotFound()), default_handler=broken)
+    )
+    response = await client.get("/")
+    assert response.status == 500
+    assert await response.json() == {"detail": "Internal Server Error"}
+
+
+async def test_failing_error_handler_logs_both_exceptions(
+    aiohttp_client: AiohttpClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(request: web.Request) -> web.Response:
+        raise RuntimeError("handler bug")
+
+    caplog.set_level(logging.INFO, logger=ERROR_LOGGER)
+    app = app_with(raising(ValueError("first")), default_handler=broken)
+    client = await aiohttp_client(app)
+    await client.get("/")
+    first, second = error_records(caplog)
+    assert first.exc_info is not None
+    assert first.exc_info[0] is ValueError
+    assert second.levelno == logging.ERROR
+    assert second.exc_info is not None
+    assert second.exc_info[0] is RuntimeError
+
+
 async def test_config_picks_the_handler_of_an_exact_path(
     aiohttp_client: AiohttpClient,
 ) -> None:
@@ -204,6 +264,21 @@ async def test_ignored_exceptions_may_be_a_list() -> None:
     middleware = error_middleware(ignore_exceptions=[KeyError])  # type: ignore[arg-type]
     with pytest.raises(KeyError):
         await middleware(make_mocked_request("GET", "/"), raising(KeyError()))
+
+
+@pytest.mark.parametrize(
+    "err",
+    [asyncio.CancelledError(), KeyboardInterrupt(), SystemExit(1)],
+    ids=lambda err: type(err).__name__,
+)
+async def test_process_level_exceptions_are_never_caught(err: BaseException) -> None:
+    async def handler(request: web.Request) -> web.Response:
+        raise err
+
+    middleware = error_middleware(default_handler=answering("never"))
+    with pytest.raises(type(err)) as raised:
+        await middleware(make_mocked_request("GET", "/"), handler)
+    assert raised.value is err
 
 
 async def test_get_error_response_answers_a_mocked_request() -> None:
