@@ -58,7 +58,7 @@ def test_memory_reports_growth_and_no_task_left(quick: str) -> None:
     [line] = table(quick, "Memory:")
     assert line.startswith("Memory: traced after 100 requests")
     assert "growth" in line
-    assert line.endswith("shielded tasks still tracked: 0")
+    assert line.endswith("tasks still alive: 0")
 
 
 def test_realserver_runs_wrk_against_three_servers() -> None:

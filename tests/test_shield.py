@@ -7,6 +7,7 @@ import contextvars
 import gc
 import logging
 import re
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,7 +22,6 @@ from aiohttp_middlewares import (
     timeout_middleware,
     wait_shielded,
 )
-from aiohttp_middlewares import shield as shield_module
 from aiohttp_middlewares.annotations import Handler, Middleware
 
 from .helpers import Outcome, disconnect, send, serving
@@ -59,8 +59,18 @@ async def run_in(client: Any, method: str, path: str) -> str:
         return str(await response.text())
 
 
+def running_task() -> asyncio.Task[Any]:
+    task = asyncio.current_task()
+    assert task is not None
+    return task
+
+
 class Work:
-    """A handler that says when it started and when its work was done."""
+    """A handler that says when it started and when its work was done.
+
+    It also notes, weakly, each task it ran in: the test can cancel a shielded
+    handler, or check that nothing keeps a finished one.
+    """
 
     def __init__(self, error: Exception | None = None) -> None:
         self.started = asyncio.Event()
@@ -68,8 +78,17 @@ class Work:
         self.finished = asyncio.Event()
         self.cancelled = False
         self.error = error
+        self.tasks: list[weakref.ref[asyncio.Task[Any]]] = []
+
+    def task(self) -> asyncio.Task[Any]:
+        """The task of the last run, which must still be alive."""
+        task = self.tasks[-1]()
+        assert task is not None
+        return task
 
     async def handler(self, request: web.BaseRequest) -> web.Response:
+        # No local variable: a logged traceback would keep the task alive.
+        self.tasks.append(weakref.ref(running_task()))
         self.started.set()
         try:
             await self.release.wait()
@@ -340,8 +359,7 @@ async def test_cancelled_shielded_handler_is_logged_as_warning(
     work = Work()
     middleware = shield_middleware(methods=["POST"])
     await abandoned(work, middleware)
-    [task] = shield_module._tracked[middleware]
-    task.cancel()  # as asyncio.run() does to the tasks left at its end
+    work.task().cancel()  # as asyncio.run() does to the tasks left at its end
     await asyncio.wait_for(records.logged.wait(), 5)
     [record] = records.records
     assert record.levelno == logging.WARNING
@@ -361,7 +379,7 @@ async def test_success_after_cancellation_logs_nothing(records: Records) -> None
     assert records.records == []
 
 
-async def test_tracking_is_empty_after_many_requests(aiohttp_client: Any) -> None:
+async def test_finished_shielded_handlers_are_let_go_of(aiohttp_client: Any) -> None:
     middleware = shield_middleware(methods=["POST"])
     work = Work()
     work.release.set()
@@ -372,11 +390,20 @@ async def test_tracking_is_empty_after_many_requests(aiohttp_client: Any) -> Non
     leftovers = [Work(), Work(error=ValueError("bad"))]
     for leftover in leftovers:
         await abandoned(leftover, middleware)
-    assert len(shield_module._tracked[middleware]) == 2
-    for leftover in leftovers:
-        leftover.release.set()
-    await asyncio.wait_for(wait_shielded(client.app), 5)
-    assert shield_module._tracked[middleware] == set()
+    gc.collect()
+    # Nothing keeps the tasks of the 100 finished requests...
+    assert len(work.tasks) == 100
+    assert [ref() for ref in work.tasks] == [None] * 100
+    # ... while both handlers still running are waited for, and then let go of.
+    waiter = asyncio.create_task(wait_shielded(client.app))
+    first, second = leftovers
+    first.release.set()
+    await first.finished.wait()
+    assert await still_waiting(waiter)
+    second.release.set()
+    await asyncio.wait_for(waiter, 5)
+    gc.collect()
+    assert [leftover.tasks[0]() for leftover in leftovers] == [None, None]
 
 
 # wait_shielded
