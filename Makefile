@@ -76,10 +76,10 @@ bench: $(STAMP) system-deps
 	$(BIN)/python -m benchmarks
 
 demo: $(STAMP)
-	$(BIN)/python -m docs.examples.demo
+	$(BIN)/python -m demo
 
 demo-screenshot: $(STAMP) system-deps
-	$(BIN)/python -m docs.examples.demo --screenshot docs/_static/demo.png
+	$(BIN)/python -m demo --screenshot docs/_static/demo.png
 
 clean:
 	rm -rf $(VENV) $(MIN_VENV) .coverage .coverage.* htmlcov .pytest_cache .mypy_cache .ruff_cache .hypothesis docs/_build dist build

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from docs.examples import demo
+from demo import app as demo
 
 from .helpers import free_port
 
