@@ -226,7 +226,7 @@ async def screenshot(
     """Click every button in a headless Chromium and save the page as a PNG."""
     from playwright.async_api import async_playwright
 
-    from tests.conftest import CHROMIUM_ARGS
+    from tests.helpers import CHROMIUM_ARGS
 
     async with (
         serve(page_port=page_port, api_port=api_port) as demo,
