@@ -7,13 +7,21 @@ locally a missing binary skips the test, in CI (``CI=true``) it fails it.
 from __future__ import annotations
 
 import subprocess
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from aiohttp.test_utils import TestServer
 
-from .helpers import CHROMIUM_ARGS, Nginx, require, start_nginx, stop_processes
+from .helpers import (
+    CHROMIUM_ARGS,
+    Nginx,
+    StartNginx,
+    require,
+    start_nginx,
+    stop_processes,
+)
 
 if TYPE_CHECKING:
     import trustme
@@ -56,18 +64,17 @@ def tls_ca() -> trustme.CA:
 
 
 @pytest.fixture
-def nginx(
-    nginx_path: str, tls_ca: trustme.CA, tmp_path: Path
-) -> Iterator[Callable[[int], Nginx]]:
-    """Start nginx with the documented config in front of ``127.0.0.1:<port>``.
+def nginx(nginx_path: str, tls_ca: trustme.CA, tmp_path: Path) -> Iterator[StartNginx]:
+    """Start nginx with the documented config in front of a test server.
 
     See :func:`helpers.start_nginx`; every nginx started is stopped at the end
     of the test.
     """
     processes: list[subprocess.Popen[bytes]] = []
 
-    def start(upstream_port: int) -> Nginx:
-        return start_nginx(nginx_path, tls_ca, tmp_path, upstream_port, processes)
+    def start(server: TestServer) -> Nginx:
+        assert server.port is not None, "the server is not started"
+        return start_nginx(nginx_path, tls_ca, tmp_path, server.port, processes)
 
     yield start
     stop_processes(processes)

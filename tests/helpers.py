@@ -5,7 +5,8 @@
 * The checkout and the machine: :data:`ROOT`, :func:`require` (the rule for
   tests needing a Debian binary), :func:`free_port`, :data:`CHROMIUM_ARGS`.
 * nginx in front of an app, configured as the deployment docs say:
-  :class:`Nginx`, :func:`start_nginx`.
+  :class:`Nginx`, :data:`StartNginx`, :func:`start_nginx`.
+* Middlewares called without a server: :func:`call`.
 * Requests whose task gets cancelled: :func:`serving`, :func:`send`,
   :func:`disconnect`, :class:`Outcome`.
 * error_middleware: :func:`app_with`, :func:`raising`, :func:`answering`,
@@ -24,15 +25,15 @@ import socket
 import ssl
 import subprocess
 import time
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, TestServer
 
 from aiohttp_middlewares import cors_middleware, error_context, error_middleware
 from aiohttp_middlewares.annotations import Handler, Middleware
@@ -104,6 +105,10 @@ class Nginx:
     http_url: str
     ssl: ssl.SSLContext
     error_log: Path
+
+
+#: What the ``nginx`` fixture gives: start nginx in front of a test server.
+StartNginx: TypeAlias = Callable[[TestServer], Nginx]
 
 
 def start_nginx(
@@ -200,6 +205,21 @@ def _wait_listening(process: subprocess.Popen[bytes], port: int, log: Path) -> N
     pytest.fail(
         f"nginx did not listen on {port}: {log.read_text() if log.exists() else ''}"
     )
+
+
+# Middlewares called without a server
+
+
+async def call(
+    middleware: Middleware, request: web.Request, handler: Handler
+) -> web.StreamResponse:
+    """Await *middleware* on *request* around *handler*.
+
+    A :class:`Middleware` promises an awaitable only, where
+    :func:`asyncio.run` and :func:`asyncio.create_task` take a coroutine:
+    this is one.
+    """
+    return await middleware(request, handler)
 
 
 # Requests whose task gets cancelled

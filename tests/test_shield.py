@@ -24,20 +24,25 @@ from aiohttp_middlewares import (
 )
 from aiohttp_middlewares.annotations import Handler, Middleware
 
-from .helpers import Outcome, disconnect, send, serving
+from .helpers import Outcome, call, disconnect, send, serving
 
 # web.RequestKey exists from aiohttp 3.14; older aiohttp takes a str key.
-REQUEST_TASK = (
-    web.RequestKey("request_task", asyncio.Task)
-    if hasattr(web, "RequestKey")
-    else "request_task"
-)
+if hasattr(web, "RequestKey"):
+    REQUEST_TASK: web.RequestKey[asyncio.Task[Any]] = web.RequestKey("request_task")
+else:  # aiohttp < 3.14
+    REQUEST_TASK = "request_task"  # type: ignore[assignment]
 TRACE_ID: contextvars.ContextVar[str] = contextvars.ContextVar("trace_id")
+
+
+def running_task() -> asyncio.Task[Any]:
+    task = asyncio.current_task()
+    assert task is not None
+    return task
 
 
 @web.middleware
 async def remember_task(request: web.Request, handler: Handler) -> web.StreamResponse:
-    request[REQUEST_TASK] = asyncio.current_task()
+    request[REQUEST_TASK] = running_task()
     return await handler(request)
 
 
@@ -57,12 +62,6 @@ async def run_in(client: Any, method: str, path: str) -> str:
     async with client.request(method, path) as response:
         assert response.status == 200
         return str(await response.text())
-
-
-def running_task() -> asyncio.Task[Any]:
-    task = asyncio.current_task()
-    assert task is not None
-    return task
 
 
 class Work:
@@ -134,7 +133,7 @@ def records() -> Iterator[Records]:
 async def abandoned(work: Work, middleware: Middleware) -> None:
     """Run *work* for ``POST /save`` through *middleware*; cancel it mid-way."""
     request = make_mocked_request("POST", "/save")
-    task = asyncio.create_task(middleware(request, work.handler))
+    task = asyncio.create_task(call(middleware, request, work.handler))
     await work.started.wait()
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -172,7 +171,7 @@ async def test_configured_methods_are_case_insensitive(aiohttp_client: Any) -> N
 async def test_lower_case_request_method_is_shielded() -> None:
     middleware = shield_middleware(methods=["POST"])
     request = make_mocked_request("POST", "/save").clone(method="post")
-    request[REQUEST_TASK] = asyncio.current_task()
+    request[REQUEST_TASK] = running_task()
     response = await middleware(request, where)
     assert isinstance(response, web.Response)
     assert response.text == "shielded"
