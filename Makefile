@@ -70,7 +70,7 @@ test-min: | $(BIN)/python
 	test -x $(MIN_VENV)/bin/python || $(PYTHON) -m venv $(MIN_VENV)
 	$(MIN_VENV)/bin/python -m pip install --quiet $(MIN_PINS) pytest pytest-aiohttp hypothesis trustme docutils
 	PYTHONPATH=$(CURDIR) $(MIN_VENV)/bin/python -m pytest -q -p no:cacheprovider -o addopts="" \
-		-m "not browser" --ignore=tests/test_benchmarks.py --ignore=tests/test_demo.py
+		-m "not browser and not bench" --ignore=tests/test_demo.py
 
 # The suite on every CPython that pyproject.toml claims, each in its own venv:
 # one summary line per version; an absent or failing version fails the target.
@@ -81,10 +81,10 @@ bench: $(STAMP) system-deps
 	$(BIN)/python -m benchmarks
 
 demo: $(STAMP)
-	$(BIN)/python -m docs.examples.demo
+	$(BIN)/python -m demo
 
 demo-screenshot: $(STAMP) system-deps
-	$(BIN)/python -m docs.examples.demo --screenshot docs/_static/demo.png
+	$(BIN)/python -m demo --screenshot docs/_static/demo.png
 
 clean:
 	rm -rf $(VENV) $(MIN_VENV) .coverage .coverage.* htmlcov .pytest_cache .mypy_cache .ruff_cache .hypothesis docs/_build dist build

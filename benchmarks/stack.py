@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sys
 from collections.abc import Callable
 
 from aiohttp import web
@@ -63,9 +64,12 @@ async def _noop(request: web.Request, handler: Handler) -> web.StreamResponse:
 async def _asyncio_timeout(
     request: web.Request, handler: Handler
 ) -> web.StreamResponse:
-    # What a user writes by hand on Python 3.11+: one asyncio timeout per request.
-    async with asyncio.timeout(LIMIT):
-        return await handler(request)
+    # What a user writes by hand: one asyncio timeout per request, or on
+    # Python 3.10, which has no asyncio.timeout, asyncio.wait_for().
+    if sys.version_info >= (3, 11):
+        async with asyncio.timeout(LIMIT):
+            return await handler(request)
+    return await asyncio.wait_for(handler(request), LIMIT)
 
 
 @web.middleware
@@ -135,7 +139,8 @@ def _setup_aiohttp_cors(app: web.Application, routes: list[web.AbstractRoute]) -
     # same exact origins (it has no regex origins) and default allowed lists.
     import aiohttp_cors
 
-    options = aiohttp_cors.ResourceOptions(
+    # aiohttp-cors leaves ResourceOptions unannotated.
+    options = aiohttp_cors.ResourceOptions(  # type: ignore[no-untyped-call]
         allow_headers=DEFAULT_ALLOW_HEADERS, allow_methods=DEFAULT_ALLOW_METHODS
     )
     cors = aiohttp_cors.setup(app, defaults=dict.fromkeys(EXACT_ORIGINS, options))

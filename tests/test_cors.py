@@ -1,22 +1,15 @@
-"""CORS middleware on actual (non-preflight) requests, through a real server.
-
-The helpers at the top (:func:`api_app`, :func:`serve`) are shared with the
-other ``test_cors_*`` modules.
-"""
+"""CORS middleware on actual (non-preflight) requests, through a real server."""
 
 from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient
 from yarl import URL
 
 from aiohttp_middlewares import cors
-from aiohttp_middlewares.annotations import Middleware
 from aiohttp_middlewares.cors import (
     ACCESS_CONTROL_ALLOW_CREDENTIALS,
     ACCESS_CONTROL_ALLOW_ORIGIN,
@@ -27,80 +20,18 @@ from aiohttp_middlewares.cors import (
 )
 from aiohttp_middlewares.error import error_middleware
 
+from .helpers import (
+    CORS_LOGGER,
+    ORIGIN,
+    OTHER,
+    api_app,
+    cors_headers,
+    recorder,
+    serve,
+)
+
 if TYPE_CHECKING:
     from pytest_aiohttp import AiohttpClient
-
-ORIGIN = "https://app.example"
-OTHER = "https://evil.example"
-CORS_LOGGER = "aiohttp_middlewares.cors"
-
-
-async def hello(request: web.Request) -> web.Response:
-    return web.Response(text="hello", headers={"X-Total": "3", "X-Secret": "s"})
-
-
-async def varies(request: web.Request) -> web.Response:
-    return web.Response(text="varies", headers={"Vary": request.query["vary"]})
-
-
-async def missing(request: web.Request) -> web.Response:
-    raise web.HTTPNotFound(headers={"X-Trace": "t1"})
-
-
-async def moved(request: web.Request) -> web.Response:
-    redirect = web.HTTPFound("/next", headers={"X-Reason": "moved"})
-    redirect.set_cookie("session", "abc")
-    raise redirect
-
-
-async def broken(request: web.Request) -> web.Response:
-    raise ValueError("broken handler")
-
-
-async def options(request: web.Request) -> web.Response:
-    return web.Response(text="options handler")
-
-
-def api_app(*middlewares: Middleware) -> web.Application:
-    """The API every CORS test talks to: a few routes, the given middlewares."""
-    app = web.Application(middlewares=middlewares)
-    app.router.add_get("/", hello)
-    app.router.add_options("/", options)
-    app.router.add_get("/varies", varies)
-    app.router.add_get("/missing", missing)
-    app.router.add_get("/moved", moved)
-    app.router.add_get("/broken", broken)
-    return app
-
-
-def recorder(outcomes: list[str]) -> Middleware:
-    """An outer middleware noting whether the inner ones returned or raised."""
-
-    @web.middleware
-    async def record(request: web.Request, handler: Any) -> web.StreamResponse:
-        try:
-            response: web.StreamResponse = await handler(request)
-        except web.HTTPException as exc:
-            outcomes.append(f"raised {exc.status}")
-            raise
-        outcomes.append(f"returned {response.status}")
-        return response
-
-    return record
-
-
-async def serve(aiohttp_client: AiohttpClient, **kwargs: Any) -> TestClient[Any, Any]:
-    """A client for :func:`api_app` behind ``cors_middleware(**kwargs)``."""
-    return await aiohttp_client(api_app(cors_middleware(**kwargs)))
-
-
-def cors_headers(headers: Any) -> dict[str, str]:
-    """The Access-Control-* headers of a response, by lower-case name."""
-    return {
-        name.lower(): value
-        for name, value in headers.items()
-        if name.lower().startswith("access-control-")
-    }
 
 
 def test_defaults_are_the_documented_ones() -> None:

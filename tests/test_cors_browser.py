@@ -25,7 +25,7 @@ from aiohttp_middlewares.cors import (
 )
 from aiohttp_middlewares.error import error_middleware
 
-from .test_cors import api_app
+from .helpers import api_app
 
 pytestmark = pytest.mark.browser
 

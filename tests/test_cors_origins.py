@@ -11,7 +11,7 @@ from yarl import URL
 
 from aiohttp_middlewares.cors import ACCESS_CONTROL_ALLOW_ORIGIN, cors_middleware
 
-from .test_cors import CORS_LOGGER, ORIGIN, serve
+from .helpers import CORS_LOGGER, ORIGIN, serve
 
 if TYPE_CHECKING:
     from pytest_aiohttp import AiohttpClient

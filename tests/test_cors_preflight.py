@@ -19,7 +19,7 @@ from aiohttp_middlewares.cors import (
 )
 from aiohttp_middlewares.error import error_middleware
 
-from .test_cors import (
+from .helpers import (
     CORS_LOGGER,
     ORIGIN,
     OTHER,

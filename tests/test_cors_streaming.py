@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from aiohttp import web
 
-from aiohttp_middlewares import cors
+from aiohttp_middlewares.annotations import Handler, Middleware
 from aiohttp_middlewares.cors import (
     ACCESS_CONTROL_ALLOW_ORIGIN,
     cors_middleware,
@@ -17,7 +17,7 @@ from aiohttp_middlewares.cors import (
 from aiohttp_middlewares.error import error_middleware
 from aiohttp_middlewares.https import https_middleware
 
-from .test_cors import CORS_LOGGER, ORIGIN, OTHER, api_app, cors_headers
+from .helpers import CORS_LOGGER, ORIGIN, OTHER, api_app, cors_headers
 
 if TYPE_CHECKING:
     from pytest_aiohttp import AiohttpClient
@@ -89,23 +89,49 @@ async def test_prepared_stream_of_refused_origin_varies_only(
     assert response.headers["Vary"] == "Origin"
 
 
-async def test_callback_does_not_apply_headers_twice(
-    aiohttp_client: AiohttpClient, monkeypatch: pytest.MonkeyPatch
+def stripping(*names: str) -> Middleware:
+    """An outer middleware removing the headers *names* from the response."""
+
+    @web.middleware
+    async def strip(request: web.Request, handler: Handler) -> web.StreamResponse:
+        response = await handler(request)
+        for name in names:
+            response.headers.popall(name, None)
+        return response
+
+    return strip
+
+
+async def test_callback_does_not_apply_headers_again_to_a_returned_response(
+    aiohttp_client: AiohttpClient,
 ) -> None:
-    applied: list[object] = []
-    apply = cors._apply
+    # The middleware gave the response its headers; the callback runs later,
+    # when aiohttp prepares it. Applying them again would undo the outer
+    # middleware, which took them away meanwhile.
+    client = await aiohttp_client(
+        streaming_app(
+            stripping(ACCESS_CONTROL_ALLOW_ORIGIN, "Vary"),
+            cors_middleware(origins=[ORIGIN]),
+        )
+    )
+    response = await client.get("/", headers={"Origin": ORIGIN})
+    assert await response.text() == "hello"
+    assert ACCESS_CONTROL_ALLOW_ORIGIN not in response.headers
+    assert "Vary" not in response.headers
 
-    def counting_apply(headers: Any, allowed: Any) -> None:
-        applied.append(allowed)
-        apply(headers, allowed)
 
-    monkeypatch.setattr(cors, "_apply", counting_apply)
+async def test_middleware_does_not_apply_headers_again_to_a_prepared_stream(
+    aiohttp_client: AiohttpClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The callback gave the stream its headers; the middleware, which sees it
+    # prepared afterwards, would otherwise warn that it came too late.
     client = await aiohttp_client(streaming_app(cors_middleware(origins=[ORIGIN])))
-    ordinary = await client.get("/", headers={"Origin": ORIGIN})
-    streamed = await client.get("/stream", headers={"Origin": ORIGIN})
-    assert ordinary.headers[ACCESS_CONTROL_ALLOW_ORIGIN] == ORIGIN
-    assert streamed.headers[ACCESS_CONTROL_ALLOW_ORIGIN] == ORIGIN
-    assert len(applied) == 2
+    with caplog.at_level(logging.WARNING, logger=CORS_LOGGER):
+        response = await client.get("/stream", headers={"Origin": ORIGIN})
+        assert await response.text() == "data: one\n\n"
+    assert response.headers.getall(ACCESS_CONTROL_ALLOW_ORIGIN) == [ORIGIN]
+    assert response.headers.getall("Vary") == ["Origin"]
+    assert caplog.records == []
 
 
 async def test_callback_leaves_other_paths_alone(

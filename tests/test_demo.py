@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from docs.examples import demo
+from demo import app as demo
 
-from .conftest import free_port
+from .helpers import free_port
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, Page

@@ -8,6 +8,7 @@ API reference covers every public name.
 from __future__ import annotations
 
 import importlib
+import os
 import re
 from pathlib import Path
 
@@ -15,14 +16,18 @@ import pytest
 
 import aiohttp_middlewares
 
-from .conftest import ROOT
+from .helpers import ROOT
 
 DOCS = ROOT / "docs"
-EXAMPLES = sorted(
-    path
-    for path in (DOCS / "examples").iterdir()
-    if path.suffix in {".py", ".conf"} and path.name != "__init__.py"
-)
+#: Every example the docs show: docs/examples/ and the demo's application.
+EXAMPLES = [
+    *sorted(
+        path
+        for path in (DOCS / "examples").iterdir()
+        if path.suffix in {".py", ".conf"} and path.name != "__init__.py"
+    ),
+    ROOT / "demo" / "app.py",
+]
 
 
 def docs_text() -> str:
@@ -38,21 +43,25 @@ def documented_modules() -> list[str]:
     return re.findall(r"^\.\. automodule:: (\S+)\n   :members:", api, re.MULTILINE)
 
 
-@pytest.mark.parametrize("example", EXAMPLES, ids=lambda path: path.name)
+def example_id(path: Path) -> str:
+    return str(path.relative_to(ROOT))
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=example_id)
 def test_example_is_shown_by_a_docs_page(example: Path) -> None:
-    assert f"literalinclude:: examples/{example.name}" in docs_text()
+    # literalinclude takes a path relative to the page: docs/*.rst.
+    assert f"literalinclude:: {os.path.relpath(example, DOCS)}" in docs_text()
 
 
 @pytest.mark.parametrize(
-    "example",
-    [path for path in EXAMPLES if path.suffix == ".py"],
-    ids=lambda path: path.name,
+    "example", [path for path in EXAMPLES if path.suffix == ".py"], ids=example_id
 )
 def test_example_is_exercised_by_a_test(example: Path) -> None:
-    name = example.stem
+    module = ".".join(example.relative_to(ROOT).with_suffix("").parts)
+    package, _, name = module.rpartition(".")
     text = text_of_tests()
-    assert f"docs.examples.{name} import" in text or re.search(
-        rf"from docs\.examples import [^\n]*\b{name}\b", text
+    assert f"{module} import" in text or re.search(
+        rf"from {re.escape(package)} import [^\n]*\b{name}\b", text
     )
 
 

@@ -1,11 +1,18 @@
-"""error_middleware as documented: JSON answers, error handlers, config, logs."""
+"""error_middleware: JSON answers, error handlers, config, what is caught, logs.
+
+Its answers to HTTP exceptions and to timeouts, and the checks of its
+arguments, have modules of their own (test_error_http_exceptions,
+test_error_timeouts, test_error_config).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 import re
-from typing import TYPE_CHECKING, Any, ClassVar
+import warnings
+from typing import TYPE_CHECKING, ClassVar
 
 import pytest
 from aiohttp import web
@@ -19,47 +26,12 @@ from aiohttp_middlewares import (
     get_error_response,
 )
 from aiohttp_middlewares.annotations import Handler
-from aiohttp_middlewares.error import ErrorContext
+from aiohttp_middlewares.error import ERROR_KEY, ErrorContext
+
+from .helpers import ERROR_LOGGER, answering, app_with, error_records, ok, raising
 
 if TYPE_CHECKING:
     from pytest_aiohttp import AiohttpClient
-
-LOGGER = "aiohttp_middlewares.error"
-
-
-def raising(err: Exception) -> Handler:
-    """A request handler that raises *err*."""
-
-    async def handler(request: web.Request) -> web.StreamResponse:
-        raise err
-
-    return handler
-
-
-def answering(text: str) -> Handler:
-    """An error handler that answers *text* with the error's status."""
-
-    async def handler(request: web.Request) -> web.StreamResponse:
-        with error_context(request) as context:
-            return web.Response(text=text, status=context.status)
-
-    return handler
-
-
-async def ok(request: web.Request) -> web.Response:
-    return web.Response(text="fine", headers={"X-Kept": "1"})
-
-
-def app_with(handler: Handler, *paths: str, **options: Any) -> web.Application:
-    """An application serving *handler* on *paths* behind error_middleware."""
-    app = web.Application(middlewares=[error_middleware(**options)])
-    for path in paths or ("/",):
-        app.router.add_route("*", path, handler)
-    return app
-
-
-def records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
-    return [record for record in caplog.records if record.name == LOGGER]
 
 
 class Conflict(Exception):
@@ -169,6 +141,59 @@ async def test_default_handler_replaces_the_json_answer(
     assert await response.text() == "custom"
 
 
+async def test_error_is_stored_under_a_request_key_without_warning(
+    aiohttp_client: AiohttpClient,
+) -> None:
+    stored: list[Exception] = []
+    err = ValueError("kept")
+
+    async def handler(request: web.Request) -> web.Response:
+        stored.append(request[ERROR_KEY])
+        return web.Response(status=500)
+
+    client = await aiohttp_client(app_with(raising(err), default_handler=handler))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        await client.get("/")
+    # web.RequestKey exists from aiohttp 3.14; older aiohttp gets a str key.
+    key_type = getattr(web, "RequestKey", str)
+    assert isinstance(ERROR_KEY, key_type)
+    assert stored == [err]
+    assert caught == []
+
+
+async def test_failing_error_handler_answers_plain_500(
+    aiohttp_client: AiohttpClient,
+) -> None:
+    async def broken(request: web.Request) -> web.Response:
+        raise RuntimeError("handler bug")
+
+    client = await aiohttp_client(
+        app_with(raising(web.HTTPNotFound()), default_handler=broken)
+    )
+    response = await client.get("/")
+    assert response.status == 500
+    assert await response.json() == {"detail": "Internal Server Error"}
+
+
+async def test_failing_error_handler_logs_both_exceptions(
+    aiohttp_client: AiohttpClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(request: web.Request) -> web.Response:
+        raise RuntimeError("handler bug")
+
+    caplog.set_level(logging.INFO, logger=ERROR_LOGGER)
+    app = app_with(raising(ValueError("first")), default_handler=broken)
+    client = await aiohttp_client(app)
+    await client.get("/")
+    first, second = error_records(caplog)
+    assert first.exc_info is not None
+    assert first.exc_info[0] is ValueError
+    assert second.levelno == logging.ERROR
+    assert second.exc_info is not None
+    assert second.exc_info[0] is RuntimeError
+
+
 async def test_config_picks_the_handler_of_an_exact_path(
     aiohttp_client: AiohttpClient,
 ) -> None:
@@ -241,6 +266,21 @@ async def test_ignored_exceptions_may_be_a_list() -> None:
         await middleware(make_mocked_request("GET", "/"), raising(KeyError()))
 
 
+@pytest.mark.parametrize(
+    "err",
+    [asyncio.CancelledError(), KeyboardInterrupt(), SystemExit(1)],
+    ids=lambda err: type(err).__name__,
+)
+async def test_process_level_exceptions_are_never_caught(err: BaseException) -> None:
+    async def handler(request: web.Request) -> web.Response:
+        raise err
+
+    middleware = error_middleware(default_handler=answering("never"))
+    with pytest.raises(type(err)) as raised:
+        await middleware(make_mocked_request("GET", "/"), handler)
+    assert raised.value is err
+
+
 async def test_get_error_response_answers_a_mocked_request() -> None:
     request = make_mocked_request("GET", "/")
     response = await get_error_response(request, ValueError("unit test"))
@@ -286,10 +326,10 @@ async def test_outer_middleware_receives_the_error_response(
 async def test_server_error_is_logged_at_error_with_traceback(
     aiohttp_client: AiohttpClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger=LOGGER)
+    caplog.set_level(logging.INFO, logger=ERROR_LOGGER)
     client = await aiohttp_client(app_with(raising(ValueError("wrong value"))))
     await client.get("/")
-    [record] = records(caplog)
+    [record] = error_records(caplog)
     assert record.levelno == logging.ERROR
     assert record.exc_info is not None
     assert record.exc_info[0] is ValueError
@@ -299,10 +339,10 @@ async def test_server_error_is_logged_at_error_with_traceback(
 async def test_client_error_is_logged_at_info_without_traceback(
     aiohttp_client: AiohttpClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger=LOGGER)
+    caplog.set_level(logging.INFO, logger=ERROR_LOGGER)
     client = await aiohttp_client(app_with(raising(ValueError())))
     await client.get("/nowhere")
-    [record] = records(caplog)
+    [record] = error_records(caplog)
     assert record.levelno == logging.INFO
     assert record.exc_info is None
     assert "GET /nowhere -> 404" in record.getMessage()
@@ -325,13 +365,13 @@ async def test_log_arguments_are_not_formatted_when_the_level_is_off(
     async def quiet(request: web.Request) -> web.Response:
         return web.Response(status=400)
 
-    caplog.set_level(logging.WARNING, logger=LOGGER)
+    caplog.set_level(logging.WARNING, logger=ERROR_LOGGER)
     app = app_with(raising(Watched()), default_handler=quiet)
     client = await aiohttp_client(app)
     response = await client.get("/")
     assert response.status == 400
     assert formatted == []
-    assert records(caplog) == []
+    assert error_records(caplog) == []
 
 
 def test_default_error_handler_is_the_default() -> None:

@@ -17,8 +17,7 @@ import asyncio
 import logging
 import socket
 import struct
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from unittest import mock
 
 import pytest
@@ -28,19 +27,7 @@ from aiohttp.test_utils import make_mocked_request
 from aiohttp_middlewares import error_middleware, get_error_response
 from aiohttp_middlewares.annotations import Handler
 
-from .test_error import LOGGER, records
-
-
-@asynccontextmanager
-async def serving(app: web.Application) -> AsyncIterator[tuple[str, int]]:
-    """Serve *app* on a free loopback port, with aiohttp's defaults."""
-    runner = web.AppRunner(app)
-    await runner.setup()
-    try:
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        yield runner.addresses[0][:2]
-    finally:
-        await runner.cleanup()
+from .helpers import ERROR_LOGGER, disconnect, error_records, serving
 
 
 async def settled(event: asyncio.Event) -> None:
@@ -48,17 +35,11 @@ async def settled(event: asyncio.Event) -> None:
     await asyncio.wait_for(event.wait(), 5)
 
 
-async def close(writer: asyncio.StreamWriter) -> None:
-    """Close the connection as a client that gives up does."""
-    writer.close()
-    await writer.wait_closed()
-
-
 async def reset(writer: asyncio.StreamWriter) -> None:
     """Close the connection with a TCP reset, as a killed client does."""
     sock = writer.get_extra_info("socket")
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    await close(writer)
+    await disconnect(writer)
 
 
 GET = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
@@ -101,8 +82,8 @@ class Scene:
         then: Callable[[], object] = lambda: None,
     ) -> None:
         """Send *sent*, *drop* the connection once the handler runs, *then* wait."""
-        async with serving(self.app(endpoint)) as address:
-            _, writer = await asyncio.open_connection(*address)
+        async with serving(self.app(endpoint), handler_cancellation=False) as port:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
             writer.write(sent)
             await settled(self.running)
             await drop(writer)
@@ -111,18 +92,18 @@ class Scene:
 
     async def exchange(self, endpoint: Handler, sent: bytes) -> bytes:
         """Send *sent* and read until the server closes the connection."""
-        async with serving(self.app(endpoint)) as address:
-            reader, writer = await asyncio.open_connection(*address)
+        async with serving(self.app(endpoint), handler_cancellation=False) as port:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
             writer.write(sent)
             answer = await asyncio.wait_for(reader.read(), 5)
-            await close(writer)
+            await disconnect(writer)
         return answer
 
     def assert_client_gone(self, caplog: pytest.LogCaptureFixture, text: str) -> None:
         """No error handler ran, and one INFO line without traceback has *text*."""
         assert self.statuses == [499]
         assert self.handled == []
-        [record] = records(caplog)
+        [record] = error_records(caplog)
         assert record.levelno == logging.INFO
         assert record.exc_info is None
         assert text in record.getMessage()
@@ -130,7 +111,7 @@ class Scene:
 
 @pytest.fixture
 def scene(caplog: pytest.LogCaptureFixture) -> Scene:
-    caplog.set_level(logging.INFO, logger=LOGGER)
+    caplog.set_level(logging.INFO, logger=ERROR_LOGGER)
     return Scene()
 
 
@@ -143,7 +124,7 @@ async def test_client_gone_mid_body_is_logged_as_499(
         return web.Response()  # pragma: no cover - the body never completes
 
     half = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\n\r\nhalf"
-    await scene.leave(reads_body, half, close)
+    await scene.leave(reads_body, half, disconnect)
     scene.assert_client_gone(caplog, "POST / -> 499")
 
 
@@ -194,7 +175,7 @@ async def test_connection_reset_from_elsewhere_is_an_application_error(
     answer = await scene.exchange(upstream_reset, close_after)
     assert answer.startswith(b"HTTP/1.1 500 ")
     assert len(scene.handled) == 1
-    [record] = records(caplog)
+    [record] = error_records(caplog)
     assert record.levelno == logging.ERROR
 
 
@@ -213,7 +194,7 @@ async def test_error_after_streaming_started_cuts_the_connection(
     assert answer.count(b"HTTP/1.1") == 1
     assert answer.endswith(b"7\r\npartial\r\n")
     assert scene.handled == []
-    [record] = records(caplog)
+    [record] = error_records(caplog)
     assert record.levelno == logging.ERROR
     assert "GET / -> 500" in record.getMessage()
 

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from aiohttp_middlewares import problem_error_handler
 
-from .test_error import app_with, raising
+from .helpers import app_with, raising
 
 if TYPE_CHECKING:
     from pytest_aiohttp import AiohttpClient

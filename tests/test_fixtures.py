@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import aiohttp
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 
-from .conftest import Nginx, in_ci, require
+from .helpers import StartNginx, in_ci, require
+
+if TYPE_CHECKING:
+    from pytest_aiohttp import AiohttpServer
 
 
 async def hello(request: web.Request) -> web.Response:
@@ -28,12 +30,12 @@ def test_require_skips_locally_or_fails_in_ci(monkeypatch: pytest.MonkeyPatch) -
 
 @pytest.mark.nginx
 async def test_nginx_proxies_https_with_the_documented_config(
-    aiohttp_server: Callable[..., TestServer], nginx: Callable[[int], Nginx]
+    aiohttp_server: AiohttpServer, nginx: StartNginx
 ) -> None:
     app = web.Application()
     app.router.add_get("/", hello)
     server = await aiohttp_server(app)
-    proxy = nginx(server.port)
+    proxy = nginx(server)
     async with aiohttp.ClientSession() as session:
         async with session.get(proxy.https_url, ssl=proxy.ssl) as response:
             assert response.status == 200
@@ -45,7 +47,7 @@ async def test_nginx_proxies_https_with_the_documented_config(
 
 @pytest.mark.browser
 async def test_browser_renders_a_local_page(
-    aiohttp_server: Callable[..., TestServer], browser: object
+    aiohttp_server: AiohttpServer, browser: object
 ) -> None:
     from playwright.async_api import Browser
 

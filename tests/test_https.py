@@ -6,7 +6,7 @@ import ipaddress
 import logging
 import socket
 import ssl
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +17,9 @@ from aiohttp.test_utils import TestClient, make_mocked_request
 from multidict import CIMultiDict
 
 from aiohttp_middlewares import https_middleware
+from aiohttp_middlewares.annotations import Handler
 
-Headers = Mapping[str, str] | list[tuple[str, str]]
+Headers = Mapping[str, str] | Sequence[tuple[str, str]]
 # TestClient is generic in recent aiohttp only: the tests also run on aiohttp 3.9.
 Serve = Callable[..., Awaitable["TestClient[web.Request, web.Application]"]]
 
@@ -32,7 +33,7 @@ def make_app(**kwargs: Any) -> web.Application:
     seen: list[web.Request] = []
 
     @web.middleware
-    async def remember(request: web.Request, handler: Any) -> web.StreamResponse:
+    async def remember(request: web.Request, handler: Handler) -> web.StreamResponse:
         seen.append(request)
         return await handler(request)
 

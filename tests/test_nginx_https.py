@@ -7,18 +7,20 @@ nginx terminates TLS with a throw-away certificate and proxies to the app with
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 
 from aiohttp_middlewares import https_middleware
 from docs.examples import https_behind_nginx
 
-from .conftest import Nginx
+from .helpers import Nginx, StartNginx
+
+if TYPE_CHECKING:
+    from pytest_aiohttp import AiohttpServer
 
 pytestmark = pytest.mark.nginx
 
@@ -45,11 +47,10 @@ async def get(proxy: Nginx, path: str = "/") -> tuple[int, str, str | None]:
 
 @pytest.fixture
 def behind_nginx(
-    aiohttp_server: Callable[..., Any], nginx: Callable[[int], Nginx]
-) -> Callable[[web.Application], Any]:
+    aiohttp_server: AiohttpServer, nginx: StartNginx
+) -> Callable[[web.Application], Awaitable[Nginx]]:
     async def start(app: web.Application) -> Nginx:
-        server: TestServer = await aiohttp_server(app)
-        return nginx(server.port)
+        return nginx(await aiohttp_server(app))
 
     return start
 

@@ -7,16 +7,18 @@ below it, so the client gets the application's answer, not nginx's HTML page.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import aiohttp
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 
 from aiohttp_middlewares import error_middleware, timeout_middleware
 
-from .conftest import Nginx
+from .helpers import StartNginx
+
+if TYPE_CHECKING:
+    from pytest_aiohttp import AiohttpServer
 
 LIMIT = 0.2
 
@@ -28,12 +30,12 @@ async def never_answers(request: web.Request) -> web.Response:
 
 @pytest.mark.nginx
 async def test_slow_handler_behind_nginx_answers_the_apps_json_504(
-    aiohttp_server: Callable[..., TestServer], nginx: Callable[[int], Nginx]
+    aiohttp_server: AiohttpServer, nginx: StartNginx
 ) -> None:
     app = web.Application(middlewares=[error_middleware(), timeout_middleware(LIMIT)])
     app.router.add_get("/report", never_answers)
     server = await aiohttp_server(app)
-    proxy = nginx(server.port)
+    proxy = nginx(server)
     # Well below nginx's 30 s: a hang here fails the test instead.
     timeout = aiohttp.ClientTimeout(total=10)
     async with aiohttp.ClientSession(timeout=timeout) as session:

@@ -10,7 +10,7 @@ from pathlib import Path
 import aiohttp_middlewares
 from aiohttp_middlewares import IDEMPOTENT_METHODS, NON_IDEMPOTENT_METHODS
 
-ROOT = Path(__file__).resolve().parent.parent
+from .helpers import ROOT
 
 PUBLIC_NAMES = {
     "IDEMPOTENT_METHODS",

@@ -22,7 +22,7 @@ from docutils.core import publish_doctree
 from aiohttp_middlewares import wait_shielded
 from aiohttp_middlewares.annotations import Handler
 
-from .conftest import ROOT
+from .helpers import ROOT
 
 Client = Callable[[web.Application], Awaitable[TestClient[Any, Any]]]
 README = ROOT / "README.rst"

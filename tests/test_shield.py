@@ -7,6 +7,7 @@ import contextvars
 import gc
 import logging
 import re
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,23 +22,27 @@ from aiohttp_middlewares import (
     timeout_middleware,
     wait_shielded,
 )
-from aiohttp_middlewares import shield as shield_module
 from aiohttp_middlewares.annotations import Handler, Middleware
 
-from .cancellation import Outcome, disconnect, send, serving
+from .helpers import Outcome, call, disconnect, send, serving
 
 # web.RequestKey exists from aiohttp 3.14; older aiohttp takes a str key.
-REQUEST_TASK = (
-    web.RequestKey("request_task", asyncio.Task)
-    if hasattr(web, "RequestKey")
-    else "request_task"
-)
+if hasattr(web, "RequestKey"):
+    REQUEST_TASK: web.RequestKey[asyncio.Task[Any]] = web.RequestKey("request_task")
+else:  # aiohttp < 3.14
+    REQUEST_TASK = "request_task"  # type: ignore[assignment]
 TRACE_ID: contextvars.ContextVar[str] = contextvars.ContextVar("trace_id")
+
+
+def running_task() -> asyncio.Task[Any]:
+    task = asyncio.current_task()
+    assert task is not None
+    return task
 
 
 @web.middleware
 async def remember_task(request: web.Request, handler: Handler) -> web.StreamResponse:
-    request[REQUEST_TASK] = asyncio.current_task()
+    request[REQUEST_TASK] = running_task()
     return await handler(request)
 
 
@@ -60,7 +65,11 @@ async def run_in(client: Any, method: str, path: str) -> str:
 
 
 class Work:
-    """A handler that says when it started and when its work was done."""
+    """A handler that says when it started and when its work was done.
+
+    It also notes, weakly, each task it ran in: the test can cancel a shielded
+    handler, or check that nothing keeps a finished one.
+    """
 
     def __init__(self, error: Exception | None = None) -> None:
         self.started = asyncio.Event()
@@ -68,8 +77,17 @@ class Work:
         self.finished = asyncio.Event()
         self.cancelled = False
         self.error = error
+        self.tasks: list[weakref.ref[asyncio.Task[Any]]] = []
+
+    def task(self) -> asyncio.Task[Any]:
+        """The task of the last run, which must still be alive."""
+        task = self.tasks[-1]()
+        assert task is not None
+        return task
 
     async def handler(self, request: web.BaseRequest) -> web.Response:
+        # No local variable: a logged traceback would keep the task alive.
+        self.tasks.append(weakref.ref(running_task()))
         self.started.set()
         try:
             await self.release.wait()
@@ -115,7 +133,7 @@ def records() -> Iterator[Records]:
 async def abandoned(work: Work, middleware: Middleware) -> None:
     """Run *work* for ``POST /save`` through *middleware*; cancel it mid-way."""
     request = make_mocked_request("POST", "/save")
-    task = asyncio.create_task(middleware(request, work.handler))
+    task = asyncio.create_task(call(middleware, request, work.handler))
     await work.started.wait()
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -153,7 +171,7 @@ async def test_configured_methods_are_case_insensitive(aiohttp_client: Any) -> N
 async def test_lower_case_request_method_is_shielded() -> None:
     middleware = shield_middleware(methods=["POST"])
     request = make_mocked_request("POST", "/save").clone(method="post")
-    request[REQUEST_TASK] = asyncio.current_task()
+    request[REQUEST_TASK] = running_task()
     response = await middleware(request, where)
     assert isinstance(response, web.Response)
     assert response.text == "shielded"
@@ -340,8 +358,7 @@ async def test_cancelled_shielded_handler_is_logged_as_warning(
     work = Work()
     middleware = shield_middleware(methods=["POST"])
     await abandoned(work, middleware)
-    [task] = shield_module._tracked[middleware]
-    task.cancel()  # as asyncio.run() does to the tasks left at its end
+    work.task().cancel()  # as asyncio.run() does to the tasks left at its end
     await asyncio.wait_for(records.logged.wait(), 5)
     [record] = records.records
     assert record.levelno == logging.WARNING
@@ -361,7 +378,7 @@ async def test_success_after_cancellation_logs_nothing(records: Records) -> None
     assert records.records == []
 
 
-async def test_tracking_is_empty_after_many_requests(aiohttp_client: Any) -> None:
+async def test_finished_shielded_handlers_are_let_go_of(aiohttp_client: Any) -> None:
     middleware = shield_middleware(methods=["POST"])
     work = Work()
     work.release.set()
@@ -372,11 +389,20 @@ async def test_tracking_is_empty_after_many_requests(aiohttp_client: Any) -> Non
     leftovers = [Work(), Work(error=ValueError("bad"))]
     for leftover in leftovers:
         await abandoned(leftover, middleware)
-    assert len(shield_module._tracked[middleware]) == 2
-    for leftover in leftovers:
-        leftover.release.set()
-    await asyncio.wait_for(wait_shielded(client.app), 5)
-    assert shield_module._tracked[middleware] == set()
+    gc.collect()
+    # Nothing keeps the tasks of the 100 finished requests...
+    assert len(work.tasks) == 100
+    assert [ref() for ref in work.tasks] == [None] * 100
+    # ... while both handlers still running are waited for, and then let go of.
+    waiter = asyncio.create_task(wait_shielded(client.app))
+    first, second = leftovers
+    first.release.set()
+    await first.finished.wait()
+    assert await still_waiting(waiter)
+    second.release.set()
+    await asyncio.wait_for(waiter, 5)
+    gc.collect()
+    assert [leftover.tasks[0]() for leftover in leftovers] == [None, None]
 
 
 # wait_shielded

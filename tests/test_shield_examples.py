@@ -14,7 +14,7 @@ from aiohttp.test_utils import make_mocked_request
 from aiohttp_middlewares import wait_shielded
 from docs.examples import shield_orders, shield_urls
 
-from .cancellation import Outcome, disconnect, serving
+from .helpers import Outcome, disconnect, serving
 
 
 async def test_orders_are_created_and_listed(aiohttp_client: Any) -> None:

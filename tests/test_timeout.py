@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import inspect
 import math
 import re
 import sys
@@ -18,7 +19,7 @@ from aiohttp.test_utils import make_mocked_request
 from aiohttp_middlewares import error_middleware, timeout_middleware
 from aiohttp_middlewares.annotations import Handler, Middleware
 
-from .cancellation import Outcome, disconnect, send, serving
+from .helpers import Outcome, call, disconnect, send, serving
 
 LIMIT = 0.05
 SLOW = 2 * LIMIT  # slow work: a handler taking this long outlasts the limit
@@ -147,7 +148,7 @@ def not_cancelling(task: asyncio.Task[Any]) -> bool:
 def start(middleware: Middleware, handler: Handler) -> asyncio.Task[web.StreamResponse]:
     """Run *middleware* on a mocked ``GET /`` in a task of its own."""
     request = make_mocked_request("GET", "/")
-    return asyncio.create_task(middleware(request, handler))
+    return asyncio.create_task(call(middleware, request, handler))
 
 
 # With a server
@@ -450,6 +451,7 @@ async def test_handler_turning_the_timeout_into_an_error_raises_it(
 async def test_outside_a_task_raises_runtime_error() -> None:
     loop = asyncio.get_running_loop()
     coroutine = timeout_middleware(10)(make_mocked_request("GET", "/"), fast)
+    assert inspect.iscoroutine(coroutine)
     outcome: asyncio.Future[BaseException] = loop.create_future()
 
     def drive() -> None:  # a plain callback: the loop runs, no task does

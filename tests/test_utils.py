@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from yarl import URL
 
 from aiohttp_middlewares import utils
+from aiohttp_middlewares.annotations import Url, UrlDict
 from aiohttp_middlewares.utils import (
     compile_urls,
     match_path,
@@ -44,7 +45,7 @@ def test_other_types_never_match() -> None:
 
 
 def test_collection_matches_when_any_item_matches() -> None:
-    urls = ["/a", re.compile(r"^/b/\d+$")]
+    urls: list[Url] = ["/a", re.compile(r"^/b/\d+$")]
     assert match_request(urls, "GET", "/a")
     assert match_request(urls, "GET", "/b/12")
     assert not match_request(urls, "GET", "/c")
@@ -65,14 +66,14 @@ def test_dict_methods_are_case_insensitive() -> None:
 
 
 def test_dict_first_matching_key_decides() -> None:
-    urls = {re.compile(r"^/api/"): ["GET"], "/api/export": ["POST"]}
+    urls: UrlDict = {re.compile(r"^/api/"): ["GET"], "/api/export": ["POST"]}
     assert not match_request(urls, "POST", "/api/export")
     assert not compile_urls(urls)("POST", "/api/export")
     assert compile_urls(urls)("GET", "/api/export")
 
 
 def test_dict_exact_key_before_regex_decides() -> None:
-    urls = {"/api/export": ["POST"], re.compile(r"^/api/"): ["GET"]}
+    urls: UrlDict = {"/api/export": ["POST"], re.compile(r"^/api/"): ["GET"]}
     assert compile_urls(urls)("POST", "/api/export")
     assert not compile_urls(urls)("GET", "/api/export")
     assert compile_urls(urls)("GET", "/api/other")
@@ -111,13 +112,13 @@ def test_bad_key_is_refused_naming_argument(key: object) -> None:
 
 def test_bytes_regex_is_refused() -> None:
     with pytest.raises(TypeError, match=r"^ignore holds a bytes regex"):
-        compile_urls([re.compile(rb"/")], argument="ignore")  # type: ignore[list-item]
+        compile_urls([re.compile(rb"/")], argument="ignore")  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("methods", [42, None, ["GET", 1], b"GET"])
 def test_bad_methods_are_refused_naming_argument(methods: object) -> None:
     with pytest.raises(TypeError, match=r"^ignore\['/a'\] must be a method name"):
-        compile_urls({"/a": methods}, argument="ignore")  # type: ignore[dict-item]
+        compile_urls({"/a": methods}, argument="ignore")
 
 
 @pytest.mark.parametrize(

@@ -13,8 +13,9 @@ import re
 from aiohttp import web
 
 from aiohttp_middlewares import cors_middleware, error_middleware
+from aiohttp_middlewares.cors import Origin
 
-ORIGINS = [
+ORIGINS: list[Origin] = [
     "https://app.example.com",
     # Anchored at both ends: "$" keeps https://x.preview.example.com.evil.test out.
     re.compile(r"^https://[a-z0-9-]+\.preview\.example\.com$"),

@@ -17,10 +17,11 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from aiohttp_middlewares import error_middleware, timeout_middleware
+from aiohttp_middlewares.annotations import UrlDict
 
 SECONDS = 29.5  # just below nginx's proxy_read_timeout of 30 s
 
-IGNORE = {
+IGNORE: UrlDict = {
     "/export": ["POST"],  # POST /export streams; GET /export is still limited
     re.compile(r"^/events/"): "GET",  # long polling
 }

@@ -3,7 +3,7 @@
 Two aiohttp applications on two origins:
 
 * the page, http://127.0.0.1:8080: plain HTML and a little JavaScript from
-  ``demo_static/``, no build step;
+  ``static/``, no build step;
 * the API, http://localhost:8081: another origin (host name and port), behind
   the five middlewares in the recommended order.
 
@@ -12,7 +12,7 @@ response headers JavaScript may read, and the body. The API runs with
 ``handler_cancellation=True``, so a fetch the page aborts really cancels its
 request on the server, which is what the shielded save is about.
 
-``python -m docs.examples.demo`` serves both until Ctrl+C;
+``python -m demo`` (``make demo``) serves both until Ctrl+C;
 ``--screenshot PATH`` instead clicks every button in a headless Chromium and
 saves the page as a PNG (``make demo-screenshot``). Tests import
 :func:`create_page_app`, :func:`create_api_app` and :func:`serve`.
@@ -44,7 +44,7 @@ from aiohttp_middlewares import (
     wait_shielded,
 )
 
-STATIC = Path(__file__).with_name("demo_static")
+STATIC = Path(__file__).with_name("static")
 PAGE_PORT = 8080
 API_PORT = 8081
 TIMEOUT = 2.0
@@ -226,7 +226,7 @@ async def screenshot(
     """Click every button in a headless Chromium and save the page as a PNG."""
     from playwright.async_api import async_playwright
 
-    from tests.conftest import CHROMIUM_ARGS
+    from tests.helpers import CHROMIUM_ARGS
 
     async with (
         serve(page_port=page_port, api_port=api_port) as demo,
@@ -251,7 +251,7 @@ async def serve_forever(*, page_port: int, api_port: int, timeout: float) -> Non
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m docs.examples.demo")
+    parser = argparse.ArgumentParser(prog="python -m demo")
     parser.add_argument("--page-port", type=int, default=PAGE_PORT, help="%(default)s")
     parser.add_argument("--api-port", type=int, default=API_PORT, help="%(default)s")
     parser.add_argument(
@@ -288,7 +288,3 @@ def main(argv: list[str] | None = None) -> None:
     else:
         if args.screenshot:
             print(f"Wrote {args.screenshot}")
-
-
-if __name__ == "__main__":
-    main()

@@ -1,0 +1,418 @@
+"""Helpers shared by the test modules: test modules import them from here only.
+
+``conftest.py`` holds the pytest fixtures, built from what is defined here.
+
+* The checkout and the machine: :data:`ROOT`, :func:`require` (the rule for
+  tests needing a Debian binary), :func:`free_port`, :data:`CHROMIUM_ARGS`.
+* nginx in front of an app, configured as the deployment docs say:
+  :class:`Nginx`, :data:`StartNginx`, :func:`start_nginx`.
+* Middlewares called without a server: :func:`call`.
+* Requests whose task gets cancelled: :func:`serving`, :func:`send`,
+  :func:`disconnect`, :class:`Outcome`.
+* error_middleware: :func:`app_with`, :func:`raising`, :func:`answering`,
+  :func:`error_records`.
+* cors_middleware: :func:`api_app`, :func:`serve`, :func:`cors_headers`,
+  :func:`recorder`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import shutil
+import socket
+import ssl
+import subprocess
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from aiohttp_middlewares import cors_middleware, error_context, error_middleware
+from aiohttp_middlewares.annotations import Handler, Middleware
+
+if TYPE_CHECKING:
+    import trustme
+    from pytest_aiohttp import AiohttpClient
+
+# The checkout and the machine
+
+#: The root of the checkout.
+ROOT = Path(__file__).resolve().parent.parent
+#: The deployment example of the docs, which the nginx tests run.
+NGINX_CONF = ROOT / "docs" / "examples" / "nginx.conf"
+#: How chromium runs headless in containers and CI (the demo screenshot too).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def in_ci() -> bool:
+    """Whether the tests run in CI (``CI=true``), where nothing may skip."""
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def require(binary: str, package: str, *extra_paths: str) -> str:
+    """Return the path of *binary*; skip the test (fail it in CI) when missing.
+
+    Locally a missing binary skips the test with a message saying which Debian
+    *package* to install; in CI it fails the test, so a CI machine can never
+    pass by skipping the browser, the proxy or the benchmarks.
+    """
+    path = shutil.which(binary) or next(
+        (p for p in extra_paths if os.access(p, os.X_OK)), None
+    )
+    if path:
+        return path
+    message = (
+        f"{binary} is not installed: `apt-get install {package}` "
+        "(`make test` does it when run as root)"
+    )
+    if in_ci():
+        pytest.fail(f"CI=true and {message}")
+    pytest.skip(message)
+
+
+def free_port() -> int:
+    """A loopback port that nothing listens on (for a server to start on)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+# nginx
+
+
+@dataclass(frozen=True)
+class Nginx:
+    """A running nginx proxying to an aiohttp server, as docs/examples/nginx.conf."""
+
+    https_url: str
+    http_url: str
+    ssl: ssl.SSLContext
+    error_log: Path
+
+
+#: What the ``nginx`` fixture gives: start nginx in front of a test server.
+StartNginx: TypeAlias = Callable[[TestServer], Nginx]
+
+
+def start_nginx(
+    binary: str,
+    ca: trustme.CA,
+    folder: Path,
+    upstream_port: int,
+    processes: list[subprocess.Popen[bytes]],
+) -> Nginx:
+    """Start nginx with the documented config in front of ``127.0.0.1:<port>``.
+
+    The deployment example of the docs is used as it is; only its ports and
+    certificate paths are replaced, each of which must appear exactly once.
+    Every file nginx needs lives in *folder*. The process is added to
+    *processes* as soon as it starts, for the caller to stop.
+    """
+    https_port, http_port = free_port(), free_port()
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert.private_key_and_cert_chain_pem.write_to_path(str(cert_path))
+    cert.private_key_pem.write_to_path(str(key_path))
+    site = NGINX_CONF.read_text()
+    for old, new in {
+        "server 127.0.0.1:8080;": f"server 127.0.0.1:{upstream_port};",
+        "listen 443 ssl;": f"listen 127.0.0.1:{https_port} ssl;",
+        "listen 80;": f"listen 127.0.0.1:{http_port};",
+        "/etc/ssl/certs/example.com.pem": str(cert_path),
+        "/etc/ssl/private/example.com.key": str(key_path),
+    }.items():
+        assert site.count(old) == 1, f"{NGINX_CONF.name} no longer has {old!r}"
+        site = site.replace(old, new)
+    (folder / "site.conf").write_text(site)
+    error_log = folder / "error.log"
+    main = folder / "nginx.conf"
+    main.write_text(
+        f"pid {folder}/nginx.pid;\n"
+        f"error_log {error_log} info;\n"
+        "events { worker_connections 64; }\n"
+        "http {\n"
+        "  access_log off;\n"
+        + "".join(
+            f"  {kind}_temp_path {folder}/{kind};\n"
+            for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+        )
+        + f"  include {folder}/site.conf;\n"
+        "}\n"
+    )
+    process = subprocess.Popen(
+        [
+            binary,
+            "-p",
+            str(folder),
+            "-c",
+            str(main),
+            "-g",
+            "daemon off; master_process off;",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    processes.append(process)
+    _wait_listening(process, https_port, error_log)
+    context = ssl.create_default_context()
+    ca.configure_trust(context)
+    return Nginx(
+        https_url=f"https://127.0.0.1:{https_port}",
+        http_url=f"http://127.0.0.1:{http_port}",
+        ssl=context,
+        error_log=error_log,
+    )
+
+
+def stop_processes(processes: Iterable[subprocess.Popen[bytes]]) -> None:
+    """Terminate each of *processes* and wait for it, ten seconds at most."""
+    for process in processes:
+        process.terminate()
+        process.communicate(timeout=10)
+
+
+def _wait_listening(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
+    # nginx gives no readiness signal in the foreground; its port accepting a
+    # connection is the event we wait for, bounded at ten seconds.
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            _, err = process.communicate()
+            pytest.fail(f"nginx exited {process.returncode}: {err.decode()}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+        except OSError:
+            time.sleep(0.02)
+        else:
+            return
+    pytest.fail(
+        f"nginx did not listen on {port}: {log.read_text() if log.exists() else ''}"
+    )
+
+
+# Middlewares called without a server
+
+
+async def call(
+    middleware: Middleware, request: web.Request, handler: Handler
+) -> web.StreamResponse:
+    """Await *middleware* on *request* around *handler*.
+
+    A :class:`Middleware` promises an awaitable only, where
+    :func:`asyncio.run` and :func:`asyncio.create_task` take a coroutine:
+    this is one.
+    """
+    return await middleware(request, handler)
+
+
+# Requests whose task gets cancelled
+#
+# aiohttp cancels a handler whose client disconnects only when the server runs
+# with handler_cancellation=True, which the test client fixtures do not set:
+# serving() starts such a server, send() opens a raw connection the test can
+# drop at the moment it chooses, and Outcome is an outermost middleware
+# recording what came out of the rest of the chain.
+
+
+@asynccontextmanager
+async def serving(
+    app: web.Application, *, handler_cancellation: bool = True
+) -> AsyncIterator[int]:
+    """Serve *app* on a free loopback port; yield the port.
+
+    Handler cancellation is on unless *handler_cancellation* is false, as
+    ``web.run_app`` runs an app by default.
+    """
+    runner = web.AppRunner(app, handler_cancellation=handler_cancellation)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        port: int = runner.addresses[0][1]
+        yield port
+    finally:
+        await runner.cleanup()
+
+
+async def send(
+    port: int, method: str, path: str
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """Send a request on a raw connection; close the writer to disconnect."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(
+        f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        "Content-Length: 0\r\n\r\n".encode()
+    )
+    await writer.drain()
+    return reader, writer
+
+
+async def disconnect(writer: asyncio.StreamWriter) -> None:
+    """Close the connection as a client that gives up does."""
+    writer.close()
+    await writer.wait_closed()
+
+
+class Outcome:
+    """An outer middleware that records how the inner chain ended."""
+
+    def __init__(self) -> None:
+        self.done = asyncio.Event()
+        self.error: BaseException | None = None
+
+    @web.middleware
+    async def middleware(
+        self, request: web.Request, handler: Handler
+    ) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except BaseException as exc:
+            self.error = exc
+            raise
+        finally:
+            self.done.set()
+
+
+# error_middleware
+
+#: The logger error_middleware logs on.
+ERROR_LOGGER = "aiohttp_middlewares.error"
+
+
+def raising(err: Exception) -> Handler:
+    """A request handler that raises *err*."""
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        raise err
+
+    return handler
+
+
+def answering(text: str) -> Handler:
+    """An error handler that answers *text* with the error's status."""
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        with error_context(request) as context:
+            return web.Response(text=text, status=context.status)
+
+    return handler
+
+
+async def ok(request: web.Request) -> web.Response:
+    """A request handler answering 200 ``fine`` with an ``X-Kept`` header."""
+    return web.Response(text="fine", headers={"X-Kept": "1"})
+
+
+def app_with(handler: Handler, *paths: str, **options: Any) -> web.Application:
+    """An application serving *handler* on *paths* behind error_middleware."""
+    app = web.Application(middlewares=[error_middleware(**options)])
+    for path in paths or ("/",):
+        app.router.add_route("*", path, handler)
+    return app
+
+
+def error_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    """The records that error_middleware logged during the test."""
+    return [record for record in caplog.records if record.name == ERROR_LOGGER]
+
+
+# cors_middleware
+
+#: The origin the CORS tests allow, and one they do not.
+ORIGIN = "https://app.example"
+OTHER = "https://evil.example"
+#: The logger cors_middleware logs on.
+CORS_LOGGER = "aiohttp_middlewares.cors"
+
+
+async def hello(request: web.Request) -> web.Response:
+    """``GET /`` of :func:`api_app`: ``hello``, with two custom headers."""
+    return web.Response(text="hello", headers={"X-Total": "3", "X-Secret": "s"})
+
+
+async def _varies(request: web.Request) -> web.Response:
+    return web.Response(text="varies", headers={"Vary": request.query["vary"]})
+
+
+async def _missing(request: web.Request) -> web.Response:
+    raise web.HTTPNotFound(headers={"X-Trace": "t1"})
+
+
+async def _moved(request: web.Request) -> web.Response:
+    redirect = web.HTTPFound("/next", headers={"X-Reason": "moved"})
+    redirect.set_cookie("session", "abc")
+    raise redirect
+
+
+async def _broken(request: web.Request) -> web.Response:
+    raise ValueError("broken handler")
+
+
+async def _options(request: web.Request) -> web.Response:
+    return web.Response(text="options handler")
+
+
+def api_app(*middlewares: Middleware) -> web.Application:
+    """The API every CORS test talks to: a few routes, the given middlewares.
+
+    ``GET /`` is :func:`hello`; ``OPTIONS /`` answers ``options handler``;
+    ``/varies?vary=...`` sends that ``Vary``; ``/missing`` raises a 404 with
+    ``X-Trace``; ``/moved`` raises a 302 with a header and a cookie;
+    ``/broken`` raises ``ValueError``.
+    """
+    app = web.Application(middlewares=middlewares)
+    app.router.add_get("/", hello)
+    app.router.add_options("/", _options)
+    app.router.add_get("/varies", _varies)
+    app.router.add_get("/missing", _missing)
+    app.router.add_get("/moved", _moved)
+    app.router.add_get("/broken", _broken)
+    return app
+
+
+def recorder(outcomes: list[str]) -> Middleware:
+    """An outer middleware noting whether the inner ones returned or raised."""
+
+    @web.middleware
+    async def record(request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:
+            outcomes.append(f"raised {exc.status}")
+            raise
+        outcomes.append(f"returned {response.status}")
+        return response
+
+    return record
+
+
+async def serve(
+    aiohttp_client: AiohttpClient, **kwargs: Any
+) -> TestClient[web.Request, web.Application]:
+    """A client for :func:`api_app` behind ``cors_middleware(**kwargs)``."""
+    return await aiohttp_client(api_app(cors_middleware(**kwargs)))
+
+
+def cors_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """The Access-Control-* headers of a response, by lower-case name."""
+    return {
+        name.lower(): value
+        for name, value in headers.items()
+        if name.lower().startswith("access-control-")
+    }
