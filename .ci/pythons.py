@@ -1,11 +1,11 @@
-"""Run the test suite on every CPython that pyproject.toml claims: ``make test-pythons``.
+"""Run the test suite on every CPython that pyproject.toml claims.
 
 The claimed versions are the ``Programming Language :: Python :: 3.X``
 classifiers. Each is looked for in pyenv's versions folder and on PATH, checked
 by running it, and given a venv of its own (``.venv-pyX.Y``) with the package
-and its ``test`` extra. The suite runs there without the browser tests (the
-main run has them) and the benchmarks. One summary line is printed per
-version; the command fails if any version fails or is absent, since a claim
+and its ``test`` extra. The suite runs there without the browser, benchmark
+and packaging tests (the main run has them). One summary line is printed per
+version; ``make test-pythons`` fails if any version fails or is absent: a claim
 that nothing tested is not a claim to make.
 """
 
@@ -28,7 +28,7 @@ PYTEST = [
     "-p",
     "no:cacheprovider",
     "-m",
-    "not browser and not bench",
+    "not browser and not bench and not package",
     # Coverage is measured by the main run; here it would only slow things.
     "--no-cov",
 ]
@@ -48,7 +48,11 @@ def find(version: str) -> Path | None:
     for candidate in candidates:
         try:
             found = subprocess.run(
-                [str(candidate), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                [
+                    str(candidate),
+                    "-c",
+                    "import sys; print('%d.%d' % sys.version_info[:2])",
+                ],
                 capture_output=True,
                 text=True,
                 timeout=30,
@@ -73,7 +77,15 @@ def venv(version: str, python: Path) -> Path:
             check=True,
         )
         subprocess.run(
-            [str(bin_python), "-m", "pip", "install", "--quiet", "--editable", ".[test]"],
+            [
+                str(bin_python),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--editable",
+                ".[test]",
+            ],
             check=True,
             cwd=ROOT,
         )

@@ -54,4 +54,4 @@ __all__ = (
     "wait_shielded",
 )
 
-__version__ = "3.0.0.dev0"
+__version__ = "4.0.0.dev0"

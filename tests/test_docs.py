@@ -7,9 +7,11 @@ API reference covers every public name.
 
 from __future__ import annotations
 
+import ast
 import importlib
 import os
 import re
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -80,3 +82,48 @@ def test_index_lists_every_page() -> None:
     pages = {page.stem for page in DOCS.glob("*.rst")} - {"index"}
     listed = set(re.findall(r"^   ([a-z-]+)$", index, re.MULTILINE))
     assert pages <= listed
+
+
+def literal_blocks(text: str) -> list[str]:
+    """The indented blocks that a ``::`` or a ``code-block`` directive opens."""
+    blocks = []
+    lines = text.splitlines()
+    for number, line in enumerate(lines):
+        directive = line.lstrip().startswith(".. ")
+        opens = line.lstrip().startswith(".. code-block::") or (
+            line.rstrip().endswith("::") and not directive
+        )
+        if not opens:
+            continue
+        indent = len(line) - len(line.lstrip())
+        body = []
+        for following in lines[number + 1 :]:
+            if following.strip() and len(following) - len(following.lstrip()) <= indent:
+                break
+            body.append(following)
+        blocks.append(textwrap.dedent("\n".join(body)).strip())
+    return blocks
+
+
+@pytest.mark.parametrize("page", sorted(DOCS.glob("*.rst")), ids=lambda p: p.name)
+def test_page_shows_python_only_from_checked_files(page: Path) -> None:
+    # Python on a page comes from a file under docs/examples/ (literalinclude),
+    # which mypy --strict checks and a test runs: none is written inline.
+    assert ".. code-block:: python" not in page.read_text()
+    for block in literal_blocks(page.read_text()):
+        try:
+            tree = ast.parse(block)
+        except SyntaxError:
+            continue
+        assert is_json(tree), block
+
+
+def is_json(tree: ast.Module) -> bool:
+    # A JSON document parses as a Python expression too: that is no code.
+    data = (ast.Module, ast.Expr, ast.Dict, ast.List, ast.Constant, ast.Load)
+    return all(
+        isinstance(node, data)
+        or (isinstance(node, ast.Name) and node.id in {"true", "false", "null"})
+        or isinstance(node, ast.UnaryOp | ast.USub)
+        for node in ast.walk(tree)
+    )

@@ -35,11 +35,32 @@ def test_all_lists_the_public_names() -> None:
         assert getattr(aiohttp_middlewares, name) is not None
 
 
-def test_method_sets_are_frozen_and_upper_case() -> None:
-    assert frozenset({"GET", "HEAD", "OPTIONS", "TRACE"}) == IDEMPOTENT_METHODS
-    assert frozenset({"DELETE", "PATCH", "POST", "PUT"}) == NON_IDEMPOTENT_METHODS
-    assert isinstance(IDEMPOTENT_METHODS, frozenset)
-    assert isinstance(NON_IDEMPOTENT_METHODS, frozenset)
+def test_method_constants_are_tuples_in_the_documented_order() -> None:
+    assert IDEMPOTENT_METHODS == ("GET", "HEAD", "OPTIONS", "TRACE")
+    assert NON_IDEMPOTENT_METHODS == ("DELETE", "PATCH", "POST", "PUT")
+
+
+def test_method_constants_extend_with_plus() -> None:
+    assert NON_IDEMPOTENT_METHODS + ("PURGE",) == (  # noqa: RUF005  # "+" is the test
+        "DELETE",
+        "PATCH",
+        "POST",
+        "PUT",
+        "PURGE",
+    )
+
+
+def test_method_constants_index_and_test_membership() -> None:
+    assert IDEMPOTENT_METHODS[0] == "GET"
+    assert NON_IDEMPOTENT_METHODS[-1] == "PUT"
+    assert "POST" in NON_IDEMPOTENT_METHODS
+    assert "POST" not in IDEMPOTENT_METHODS
+
+
+def test_version_sorts_above_the_published_3_0_0() -> None:
+    from packaging.version import Version
+
+    assert Version(aiohttp_middlewares.__version__) > Version("3.0.0")
 
 
 def test_version_is_defined_in_the_package() -> None:

@@ -8,9 +8,10 @@ checked against the Makefile and pyproject.toml.
 
 from __future__ import annotations
 
-import re
 import subprocess
+import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from aiohttp.test_utils import TestClient
 from docutils import nodes
 from docutils.core import publish_doctree
 
+import aiohttp_middlewares
 from aiohttp_middlewares import wait_shielded
 from aiohttp_middlewares.annotations import Handler
 
@@ -89,7 +91,7 @@ def test_readme_renders_without_warnings() -> None:
 
 
 def test_every_code_block_is_one_this_module_tests() -> None:
-    expected = [("Try it", "shell"), ("Install", "shell")]
+    expected = [("Try it", "shell")] + [("Install", "shell")] * 3
     expected += [(section, "python") for section in PYTHON_SECTIONS]
     assert [(section, language) for section, language, _ in code_blocks()] == expected
 
@@ -112,17 +114,47 @@ def test_try_it_commands_are_make_targets(target: str) -> None:
     assert done.returncode == 0, done.stderr
 
 
-def test_install_command_names_this_package() -> None:
-    pyproject = (ROOT / "pyproject.toml").read_text()
-    name = re.search(r'^name = "([^"]+)"$', pyproject, re.MULTILINE)
-    (install,) = (c for s, _, c in code_blocks() if s == "Install")
-    assert name
-    assert install == f"pip install {name[1]}"
+def install_blocks() -> list[str]:
+    return [code for section, _, code in code_blocks() if section == "Install"]
 
 
-def test_images_exist() -> None:
-    for image in doctree().findall(nodes.image):
-        assert (ROOT / image["uri"]).is_file(), image["uri"]
+def test_install_says_this_version_is_not_on_the_package_index() -> None:
+    section = next(
+        s for s in doctree().findall(nodes.section) if s[0].astext() == "Install"
+    )
+    text = " ".join(section.astext().split())
+    assert f"This is version {aiohttp_middlewares.__version__}" in text
+    assert "it is not on the package index yet" in text
+    assert "would install 3.0.0, an older release" in text
+
+
+def test_install_builds_the_wheel_of_this_version() -> None:
+    _, wheel, _ = install_blocks()
+    build, install = wheel.splitlines()
+    assert build == "pip wheel --no-deps --wheel-dir dist ./aiohttp-middlewares"
+    name = f"aiohttp_middlewares-{aiohttp_middlewares.__version__}-py3-none-any.whl"
+    assert install == f"pip install dist/{name}"
+
+
+def test_install_check_prints_the_installed_version() -> None:
+    *_, check = install_blocks()
+    command = check.removeprefix("python ").split(" ", 1)
+    assert command[0] == "-c"
+    code = command[1].strip('"')
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == aiohttp_middlewares.__version__
+
+
+def test_long_description_has_no_links_into_the_repository() -> None:
+    # The README is the package index's long description too, where a path of
+    # the repository leads nowhere: links are absolute, images are in the docs.
+    tree = doctree()
+    assert not list(tree.findall(nodes.image))
+    for reference in tree.findall(nodes.reference):
+        uri = reference.get("refuri", "")
+        assert uri.startswith(("https://", "http://")), uri
 
 
 def test_quick_start_stacks_the_five_middlewares_cors_outermost() -> None:
@@ -193,3 +225,27 @@ async def test_https_example_trusts_a_listed_proxy(aiohttp_client: Client) -> No
     client = await serve_block(aiohttp_client, "HTTPS", "/", scheme)
     response = await client.get("/", headers={"X-Forwarded-Proto": "https"})
     assert await response.text() == "https"
+
+
+def test_python_blocks_pass_mypy_strict(tmp_path: Path) -> None:
+    # Each block as the file a user would paste it into.
+    from mypy import api
+
+    files = []
+    for index, (section, language, code) in enumerate(code_blocks()):
+        if language == "python":
+            path = tmp_path / f"readme_{index}_{section.lower().replace(' ', '_')}.py"
+            path.write_text(code + "\n")
+            files.append(str(path))
+    assert len(files) == len(PYTHON_SECTIONS)
+    out, err, status = api.run(
+        [
+            "--strict",
+            "--python-version",
+            "3.10",
+            "--cache-dir",
+            str(ROOT / ".mypy_cache" / "readme"),
+            *files,
+        ]
+    )
+    assert status == 0, out + err

@@ -12,9 +12,9 @@ from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 
 from aiohttp_middlewares import wait_shielded
-from docs.examples import shield_orders, shield_urls
+from docs.examples import shield_orders, shield_shutdown, shield_urls
 
-from .helpers import Outcome, disconnect, serving
+from .helpers import Outcome, disconnect, send, serving
 
 
 async def test_orders_are_created_and_listed(aiohttp_client: Any) -> None:
@@ -98,3 +98,24 @@ def test_example_runs_as_a_script(monkeypatch: pytest.MonkeyPatch, module: Any) 
     [(app, kwargs)] = calls
     assert wait_shielded in app.on_shutdown
     assert kwargs == {"host": "127.0.0.1", "port": 8080, "handler_cancellation": True}
+
+
+async def test_bounded_shutdown_leaves_a_stuck_handler_with_a_warning(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    started = asyncio.Event()
+
+    async def stuck(request: web.Request) -> web.Response:
+        started.set()
+        await asyncio.Event().wait()
+        raise AssertionError("never set")  # pragma: no cover
+
+    monkeypatch.setattr(shield_shutdown, "SHUTDOWN_SECONDS", 0.05)
+    app = shield_shutdown.create_app()
+    app.router.add_post("/save", stuck)
+    async with serving(app) as port:
+        _, writer = await send(port, "POST", "/save")
+        await started.wait()
+        await disconnect(writer)
+        await shield_shutdown.finish_shielded(app)
+    assert "shielded handlers left running" in caplog.text
