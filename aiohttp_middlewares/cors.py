@@ -35,8 +35,8 @@ from typing import TYPE_CHECKING, Final, TypeAlias
 from aiohttp import hdrs, web
 from yarl import URL
 
-from .annotations import Handler, Middleware, Urls
-from .utils import compile_urls, to_str_tuple, to_tuple
+from .annotations import Handler, Middleware, Url, Urls
+from .utils import compile_urls, request_key, to_str_tuple, to_tuple
 
 if TYPE_CHECKING:
     from multidict import CIMultiDict, CIMultiDictProxy
@@ -62,26 +62,29 @@ __all__ = (
 
 logger = logging.getLogger(__name__)
 
+# aiohttp's names of these headers are pre-hashed case-insensitive strings
+# (istr): they are used where aiohttp has them.
+
 #: The prefix every CORS header name shares.
 ACCESS_CONTROL: Final = "Access-Control"
 #: The ``Access-Control-Allow-Credentials`` header name.
-ACCESS_CONTROL_ALLOW_CREDENTIALS: Final = "Access-Control-Allow-Credentials"
+ACCESS_CONTROL_ALLOW_CREDENTIALS: Final[str] = hdrs.ACCESS_CONTROL_ALLOW_CREDENTIALS
 #: The ``Access-Control-Allow-Headers`` header name.
-ACCESS_CONTROL_ALLOW_HEADERS: Final = "Access-Control-Allow-Headers"
+ACCESS_CONTROL_ALLOW_HEADERS: Final[str] = hdrs.ACCESS_CONTROL_ALLOW_HEADERS
 #: The ``Access-Control-Allow-Methods`` header name.
-ACCESS_CONTROL_ALLOW_METHODS: Final = "Access-Control-Allow-Methods"
+ACCESS_CONTROL_ALLOW_METHODS: Final[str] = hdrs.ACCESS_CONTROL_ALLOW_METHODS
 #: The ``Access-Control-Allow-Origin`` header name.
-ACCESS_CONTROL_ALLOW_ORIGIN: Final = "Access-Control-Allow-Origin"
+ACCESS_CONTROL_ALLOW_ORIGIN: Final[str] = hdrs.ACCESS_CONTROL_ALLOW_ORIGIN
 #: The ``Access-Control-Allow-Private-Network`` header name.
 ACCESS_CONTROL_ALLOW_PRIVATE_NETWORK: Final = "Access-Control-Allow-Private-Network"
 #: The ``Access-Control-Expose-Headers`` header name.
-ACCESS_CONTROL_EXPOSE_HEADERS: Final = "Access-Control-Expose-Headers"
+ACCESS_CONTROL_EXPOSE_HEADERS: Final[str] = hdrs.ACCESS_CONTROL_EXPOSE_HEADERS
 #: The ``Access-Control-Max-Age`` header name.
-ACCESS_CONTROL_MAX_AGE: Final = "Access-Control-Max-Age"
+ACCESS_CONTROL_MAX_AGE: Final[str] = hdrs.ACCESS_CONTROL_MAX_AGE
 #: The ``Access-Control-Request-Headers`` header name.
-ACCESS_CONTROL_REQUEST_HEADERS: Final = "Access-Control-Request-Headers"
+ACCESS_CONTROL_REQUEST_HEADERS: Final[str] = hdrs.ACCESS_CONTROL_REQUEST_HEADERS
 #: The ``Access-Control-Request-Method`` header name.
-ACCESS_CONTROL_REQUEST_METHOD: Final = "Access-Control-Request-Method"
+ACCESS_CONTROL_REQUEST_METHOD: Final[str] = hdrs.ACCESS_CONTROL_REQUEST_METHOD
 #: The ``Access-Control-Request-Private-Network`` header name.
 ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK: Final = "Access-Control-Request-Private-Network"
 
@@ -104,26 +107,30 @@ DEFAULT_ALLOW_METHODS: Final = ("DELETE", "GET", "OPTIONS", "PATCH", "POST", "PU
 #: One allowed origin as ``origins`` accepts it: an exact origin string such as
 #: ``"https://app.example.com"`` (or ``"null"``), a :class:`yarl.URL` of it, or a
 #: compiled regex tried with ``pattern.match(origin)``.
-Origin: TypeAlias = str | re.Pattern[str] | URL
+Origin: TypeAlias = Url
 
 # The headers one response gets: (name, value) pairs, then ``Vary: Origin``.
 # ``()`` means "refused or no Origin": only ``Vary`` is added.
 _Grant: TypeAlias = tuple[tuple[str, str], ...]
-# The grant as stored on the request, in a box that whoever applies it empties.
-# request.clone() copies the request's dict, not the box, so the middleware and
-# a callback that sees a clone (made by https_middleware, say) share one.
-_Box: TypeAlias = list["_Grant | None"]
+
+
+class _Pending:
+    """The CORS headers of one request; ``None`` once a response has them.
+
+    request.clone() copies the request's dict, not this object, so the
+    middleware and a callback that sees a clone (made by https_middleware,
+    say) share one, and the headers are applied once.
+    """
+
+    __slots__ = ("grant",)
+    grant: _Grant | None
+
 
 # Where the middleware leaves its decision for cors_on_response_prepare.
-# web.RequestKey exists from aiohttp 3.14, which also warns on str keys.
-if hasattr(web, "RequestKey"):
-    _GRANT_KEY: web.RequestKey[_Box] = web.RequestKey("grant")
-else:  # pragma: no cover  # aiohttp < 3.14
-    _GRANT_KEY = "aiohttp_middlewares.cors.grant"  # type: ignore[assignment]
+_PENDING_KEY = request_key("cors", _Pending)
 
 _OPTIONS: Final = "OPTIONS"
 _TRUE: Final = "true"
-_VARY_ORIGIN: Final = "Origin"
 # A browser never preflights only because of these methods (Fetch: CORS-safelisted).
 _SAFELISTED_METHODS: Final = frozenset({"GET", "HEAD", "POST"})
 # Fetch: the "*" of Access-Control-Allow-Headers never covers Authorization.
@@ -201,17 +208,17 @@ def cors_middleware(
         holds an item of the wrong type.
     :raises ValueError: When ``max_age`` is not a non-negative ``int``.
     """
-    match_url = None if urls is None else compile_urls(urls, argument="urls")
+    match_url = None if urls is None else compile_urls(urls, argument="urls").match
     methods = to_str_tuple(allow_methods, "allow_methods")
     headers = to_str_tuple(allow_headers, "allow_headers")
     exposed = (
         () if expose_headers is None else to_str_tuple(expose_headers, "expose_headers")
     )
     extra = _pairs(
-        (hdrs.ACCESS_CONTROL_ALLOW_CREDENTIALS, _TRUE if allow_credentials else ""),
-        (hdrs.ACCESS_CONTROL_EXPOSE_HEADERS, ", ".join(exposed)),
+        (ACCESS_CONTROL_ALLOW_CREDENTIALS, _TRUE if allow_credentials else ""),
+        (ACCESS_CONTROL_EXPOSE_HEADERS, ", ".join(exposed)),
     )
-    granted, grant = _origin_granter(allow_all, allow_credentials, origins, extra)
+    grant = _origin_granter(allow_all, allow_credentials, origins, extra)
     preflight = _preflight_answerer(
         grant,
         methods,
@@ -226,10 +233,10 @@ def cors_middleware(
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         nonlocal warned
         headers = request.headers
-        origin = headers.get(hdrs.ORIGIN)
         method = request.method
+        origin = headers.get(hdrs.ORIGIN)
         requested = (
-            headers.get(hdrs.ACCESS_CONTROL_REQUEST_METHOD)
+            headers.get(ACCESS_CONTROL_REQUEST_METHOD)
             if method == _OPTIONS and origin is not None
             else None
         )
@@ -241,20 +248,20 @@ def cors_middleware(
             return await handler(request)
         if requested is not None and origin is not None:
             return preflight(request, origin)
-        allowed = (granted.get(origin) or grant(origin) or ()) if origin else ()
-        box: _Box = [allowed]
-        request[_GRANT_KEY] = box
+        allowed = (grant(origin) or ()) if origin else ()
+        pending = request[_PENDING_KEY] = _Pending()
+        pending.grant = allowed
         try:
             response = await handler(request)
         except web.HTTPException as exc:
-            # The grant stays in its box: if an outer middleware answers with
-            # a new response, cors_on_response_prepare still applies it.
+            # The headers stay pending: if an outer middleware answers with a
+            # new response, cors_on_response_prepare still applies them.
             _apply(exc.headers, allowed)
             raise
-        if box[0] is None:
+        if pending.grant is None:
             # cors_on_response_prepare took it: the handler prepared the response.
             return response
-        box[0] = None
+        pending.grant = None
         if not response.prepared:
             _apply(response.headers, allowed)
         elif not warned and not isinstance(response, web.WebSocketResponse):
@@ -292,10 +299,10 @@ async def cors_on_response_prepare(
     :param request: The request being answered.
     :param response: The response about to send its headers.
     """
-    box = request.get(_GRANT_KEY)
-    if box is not None and box[0] is not None:
-        _apply(response.headers, box[0])
-        box[0] = None
+    pending = request.get(_PENDING_KEY)
+    if pending is not None and pending.grant is not None:
+        _apply(response.headers, pending.grant)
+        pending.grant = None
 
 
 def _pairs(*pairs: tuple[str, str]) -> _Grant:
@@ -318,16 +325,15 @@ def _origin_granter(
     allow_credentials: bool,
     origins: Collection[Origin] | None,
     extra: _Grant,
-) -> tuple[dict[str, _Grant], Callable[[str], _Grant | None]]:
-    """Return ``granted, grant``: the headers for each allowed origin.
+) -> Callable[[str], _Grant | None]:
+    """Return ``grant(origin)``: the headers for an allowed origin, else ``None``.
 
-    ``granted`` holds those of the exact origins, built now, so that the
-    common case costs a dict hit; ``grant(origin)`` answers for any origin,
-    ``None`` when it is not allowed.
+    Those of the exact origins are built now, so that the common case costs a
+    dict hit.
     """
     exact, patterns = _split_origins(origins)
     granted = {
-        origin: ((hdrs.ACCESS_CONTROL_ALLOW_ORIGIN, origin), *extra) for origin in exact
+        origin: ((ACCESS_CONTROL_ALLOW_ORIGIN, origin), *extra) for origin in exact
     }
     if allow_all and allow_credentials:
         logger.warning(
@@ -336,7 +342,7 @@ def _origin_granter(
         )
     anyone: _Grant | None = None
     if allow_all and not allow_credentials:
-        anyone = ((hdrs.ACCESS_CONTROL_ALLOW_ORIGIN, "*"), *extra)
+        anyone = ((ACCESS_CONTROL_ALLOW_ORIGIN, "*"), *extra)
     elif allow_all:
         # Reflecting any origin is what a pattern matching everything does.
         patterns = (_match_any,)
@@ -352,10 +358,10 @@ def _origin_granter(
         if origin.isascii():
             for match in patterns:
                 if match(origin):
-                    return ((hdrs.ACCESS_CONTROL_ALLOW_ORIGIN, origin), *extra)
+                    return ((ACCESS_CONTROL_ALLOW_ORIGIN, origin), *extra)
         return None
 
-    return granted, grant
+    return grant
 
 
 def _match_any(origin: str) -> bool:
@@ -432,16 +438,16 @@ def _preflight_answerer(
     The answer is returned, never raised, so that an outer middleware that turns
     exceptions into error pages lets it through.
     """
-    vary = [_VARY_ORIGIN, ACCESS_CONTROL_REQUEST_METHOD, ACCESS_CONTROL_REQUEST_HEADERS]
+    vary = [hdrs.ORIGIN, ACCESS_CONTROL_REQUEST_METHOD, ACCESS_CONTROL_REQUEST_HEADERS]
     if allow_private_network:
         vary.append(ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK)
     refused = {hdrs.VARY: ", ".join(vary)}
     accepted = dict(
         _pairs(
             (hdrs.VARY, refused[hdrs.VARY]),
-            (hdrs.ACCESS_CONTROL_ALLOW_METHODS, ", ".join(methods)),
-            (hdrs.ACCESS_CONTROL_ALLOW_HEADERS, ", ".join(headers)),
-            (hdrs.ACCESS_CONTROL_MAX_AGE, max_age),
+            (ACCESS_CONTROL_ALLOW_METHODS, ", ".join(methods)),
+            (ACCESS_CONTROL_ALLOW_HEADERS, ", ".join(headers)),
+            (ACCESS_CONTROL_MAX_AGE, max_age),
         )
     )
     check = _preflight_checker(methods, headers, allow_credentials)
@@ -506,8 +512,8 @@ def _preflight_checker(
 def _apply(headers: CIMultiDict[str], allowed: _Grant) -> None:
     for name, value in allowed:
         headers[name] = value
-    # One call adds Vary when the handler set none, the common case.
-    if headers.setdefault(hdrs.VARY, _VARY_ORIGIN) is not _VARY_ORIGIN:
+    # Adds Vary in one call when the handler set none, the common case.
+    if headers.setdefault(hdrs.VARY, hdrs.ORIGIN) != hdrs.ORIGIN:
         _vary_on_origin(headers)
 
 
@@ -517,5 +523,5 @@ def _vary_on_origin(headers: CIMultiDict[str]) -> None:
     tokens = {token.strip().lower() for value in values for token in value.split(",")}
     if "origin" in tokens or "*" in tokens:
         return
-    values.append(_VARY_ORIGIN)
+    values.append(hdrs.ORIGIN)
     headers[hdrs.VARY] = ", ".join(value for value in values if value)

@@ -37,12 +37,12 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import Any, TypeAlias
 
 from aiohttp import web
 
 from .annotations import ExceptionType, Handler, Middleware, Url
-from .utils import Matcher, compile_urls, to_tuple
+from .utils import Matcher, compile_urls, request_key, to_tuple
 
 __all__ = (
     "ERROR_KEY",
@@ -56,14 +56,11 @@ __all__ = (
 
 logger = logging.getLogger(__name__)
 
-if TYPE_CHECKING or hasattr(web, "RequestKey"):
-    #: The key under which the middleware stores the exception on the request
-    #: (``request[ERROR_KEY]``): a :class:`aiohttp.web.RequestKey`, so aiohttp
-    #: emits no warning about string keys. Where aiohttp has no ``RequestKey``
-    #: it is the string ``"aiohttp_middlewares.error"``.
-    ERROR_KEY = web.RequestKey("error", Exception)
-else:  # pragma: no cover - aiohttp releases without RequestKey know only str keys
-    ERROR_KEY = "aiohttp_middlewares.error"
+#: The key under which the middleware stores the exception on the request
+#: (``request[ERROR_KEY]``): a :class:`aiohttp.web.RequestKey`, so aiohttp
+#: emits no warning about string keys. Where aiohttp has no ``RequestKey``
+#: (before 3.14) it is the string ``"aiohttp_middlewares.error"``.
+ERROR_KEY = request_key("error", Exception)
 
 # nginx's "499 Client Closed Request", for a client gone before the answer.
 _CLIENT_CLOSED = 499

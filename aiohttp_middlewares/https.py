@@ -144,13 +144,12 @@ def _claims_https(headers: CIMultiDictProxy[str], rules: tuple[_Rule, ...]) -> b
         lines = headers.getall(name, None)
         if lines is None:
             continue
-        value = lines[0] if len(lines) == 1 else ", ".join(lines)
-        # Proxies send lower-case values: that case costs no new string.
-        if value == expected or value.lower() == expected:
+        value = ", ".join(lines)
+        if value.lower() == expected:
             return True
         if extract is not None:
             found = extract(value)
-            if found is not None and (found == expected or found.lower() == expected):
+            if found is not None and found.lower() == expected:
                 return True
     return False
 

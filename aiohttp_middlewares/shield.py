@@ -27,7 +27,7 @@ from weakref import WeakKeyDictionary
 from aiohttp import web
 
 from .annotations import Handler, Middleware, Urls
-from .utils import Matcher, compile_urls, to_str_tuple
+from .utils import compile_urls, to_str_tuple
 
 __all__ = ("shield_middleware", "wait_shielded")
 
@@ -93,22 +93,12 @@ def shield_middleware(
     :raises TypeError: When *methods* is not a collection of strings, or when
         *urls* or *ignore* is malformed.
     """
-    names, wanted, ignored = _shielded(methods, urls, ignore)
+    shielded = _shielded(methods, urls, ignore)
     tasks: _Tasks = set()
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        method = request.method
-        if names is not None:
-            # Clients send upper-case methods almost always: that case costs
-            # no new string.
-            if method not in names and (
-                method.isupper() or method.upper() not in names
-            ):
-                return await handler(request)
-            if ignored is not None and ignored(method, request.path):
-                return await handler(request)
-        elif wanted is not None and not wanted(method, request.path):
+        if not shielded(request.method, request.path):
             return await handler(request)
         # What asyncio.shield() does, with one future and one callback less.
         loop = asyncio.get_running_loop()
@@ -163,12 +153,8 @@ async def wait_shielded(app: web.Application) -> None:
 
 def _shielded(
     methods: Collection[str] | None, urls: Urls | None, ignore: Urls | None
-) -> tuple[frozenset[str] | None, Matcher | None, Matcher | None]:
-    """Return ``names, wanted, ignored``: what decides which requests to shield.
-
-    With *methods*, ``names`` holds them upper-cased and ``ignored`` matches
-    *ignore*; with *urls*, ``wanted`` matches them.
-    """
+) -> Callable[[str, str], bool]:
+    """Return ``shielded(method, path)``: whether to shield a request."""
     if methods is not None and urls is not None:
         raise ValueError("shield_middleware takes methods or urls, not both")
     if urls is not None:
@@ -177,12 +163,16 @@ def _shielded(
                 "shield_middleware takes ignore with methods only, not with urls: "
                 "leave the ignored URLs out of urls"
             )
-        return None, compile_urls(urls, argument="urls"), None
+        return compile_urls(urls, argument="urls").match
     if methods is None:
         raise ValueError("shield_middleware needs methods or urls, got neither")
     names = frozenset(name.upper() for name in to_str_tuple(methods, "methods"))
-    ignored = None if ignore is None else compile_urls(ignore, argument="ignore")
-    return names, None, ignored
+    ignored = None if ignore is None else compile_urls(ignore, argument="ignore").match
+
+    def shielded(method: str, path: str) -> bool:
+        return method.upper() in names and not (ignored and ignored(method, path))
+
+    return shielded
 
 
 def _middlewares(app: web.Application) -> Iterator[object]:

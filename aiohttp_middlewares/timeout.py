@@ -23,13 +23,14 @@ import asyncio
 import math
 import sys
 from asyncio import current_task, get_running_loop
+from collections.abc import Callable
 from itertools import count
 from typing import Any
 
 from aiohttp import web
 
 from .annotations import Handler, Middleware, Urls
-from .utils import Matcher, compile_urls
+from .utils import compile_urls
 
 __all__ = ("timeout_middleware",)
 
@@ -73,7 +74,7 @@ def timeout_middleware(
     :raises ValueError: When *seconds* is not positive and finite.
     """
     limit = _check_seconds(seconds)
-    ignored = None if ignore is None else compile_urls(ignore, argument="ignore")
+    ignored = None if ignore is None else compile_urls(ignore, argument="ignore").match
     return _bounded(limit, f"Request handling exceeded {seconds} seconds", ignored)
 
 
@@ -92,7 +93,9 @@ def _check_seconds(seconds: object) -> float:
     return limit
 
 
-def _bounded(limit: float, message: str, ignored: Matcher | None) -> Middleware:
+def _bounded(
+    limit: float, message: str, ignored: Callable[[str, str], bool] | None
+) -> Middleware:
     # Apps are built before their loop runs and tests use several loops, so
     # each loop gets its clock when its first request arrives.
     clocks: dict[asyncio.AbstractEventLoop, _Clock] = {}
@@ -102,36 +105,27 @@ def _bounded(limit: float, message: str, ignored: Matcher | None) -> Middleware:
         if ignored is not None and ignored(request.method, request.path):
             return await handler(request)
         loop = get_running_loop()
-        clock = clocks.get(loop) or _add_clock(clocks, loop, limit)
         task = current_task(loop)
         if task is None:
             raise RuntimeError("timeout_middleware must run inside an asyncio task")
+        clock = clocks.get(loop) or _add_clock(clocks, loop, limit)
         cancelling = _cancelling(task)
-        deadline = clock.deadline
-        if deadline is None:
-            deadline = clock.start_turn(limit)
-        key = next(clock.keys)
-        deadlines = clock.deadlines
-        deadlines[key] = (deadline, task)
+        key = clock.start(task)
         try:
             response = await handler(request)
         except BaseException as exc:
-            if deadlines.pop(key, None) is None:
-                # Our deadline cancelled the task: undo that whatever the
-                # handler made of it, as asyncio.timeout() does. It was the
-                # only cancellation when the count drops back to where it
-                # started.
-                if _uncancel(task) <= cancelling and isinstance(
-                    exc, asyncio.CancelledError
-                ):
-                    raise asyncio.TimeoutError(message) from exc
-            elif not deadlines:
-                clock.disarm()
+            # Our deadline cancelled the task: undo that whatever the handler
+            # made of it, as asyncio.timeout() does. It was the only
+            # cancellation when the count drops back to where it started.
+            if (
+                clock.stop(key)
+                and _uncancel(task) <= cancelling
+                and isinstance(exc, asyncio.CancelledError)
+            ):
+                raise asyncio.TimeoutError(message) from exc
             raise
-        if deadlines.pop(key, None) is None:
+        if clock.stop(key):
             _uncancel(task)  # the handler swallowed our cancellation
-        elif not deadlines:
-            clock.disarm()
         return response
 
     return middleware
@@ -148,7 +142,7 @@ def _add_clock(
     for old in list(clocks):
         if old.is_closed():
             clocks.pop(old, None)
-    clock = clocks[loop] = _Clock(loop)
+    clock = clocks[loop] = _Clock(loop, limit)
     return clock
 
 
@@ -166,36 +160,44 @@ class _Clock:
     if a request is still running then.
     """
 
-    __slots__ = ("_handle", "_loop", "_when", "deadline", "deadlines", "keys")
+    __slots__ = ("_deadlines", "_handle", "_keys", "_limit", "_loop", "_turn", "_when")
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, limit: float) -> None:
         self._loop = loop
-        self.keys = count()
-        #: Running requests by key: their deadline and their task.
-        self.deadlines: dict[int, tuple[float, asyncio.Task[Any]]] = {}
-        #: The deadline of the requests starting in this loop turn, once read.
-        self.deadline: float | None = None
+        self._limit = limit
+        self._keys = count()
+        # Running requests by key: their deadline and their task.
+        self._deadlines: dict[int, tuple[float, asyncio.Task[Any]]] = {}
+        # The deadline of the requests starting in this loop turn, once read.
+        self._turn: float | None = None
         self._handle: asyncio.TimerHandle | None = None
         self._when = 0.0
 
-    def start_turn(self, limit: float) -> float:
-        """Read the time for this loop turn; return its requests' deadline."""
-        deadline = self.deadline = self._loop.time() + limit
-        self._loop.call_soon(self._end_turn)
-        return deadline
+    def start(self, task: asyncio.Task[Any]) -> int:
+        """Give *task* its deadline; return the key to stop it with."""
+        deadline = self._turn
+        if deadline is None:
+            deadline = self._turn = self._loop.time() + self._limit
+            self._loop.call_soon(self._end_turn)
+        key = next(self._keys)
+        self._deadlines[key] = (deadline, task)
+        return key
 
-    def disarm(self) -> None:
-        """Drop the timer: no request is running."""
-        if self._handle is not None:
+    def stop(self, key: int) -> bool:
+        """Forget a request; say whether its deadline cancelled its task."""
+        if self._deadlines.pop(key, None) is None:
+            return True
+        if not self._deadlines and self._handle is not None:
             self._handle.cancel()
             self._handle = None
+        return False
 
     def _end_turn(self) -> None:
         # The turn is over: the requests still running need the timer, unless
         # it is already set for an older deadline.
-        self.deadline = None
-        if self._handle is None and self.deadlines:
-            self._schedule(next(iter(self.deadlines.values()))[0])
+        self._turn = None
+        if self._handle is None and self._deadlines:
+            self._schedule(next(iter(self._deadlines.values()))[0])
 
     def _schedule(self, when: float) -> None:
         self._when = when
@@ -205,7 +207,7 @@ class _Clock:
         # The timer was set for the oldest deadline then running; that
         # request may have finished since, so look at what is oldest now.
         self._handle = None
-        deadlines = self.deadlines
+        deadlines = self._deadlines
         while deadlines:
             key, (deadline, task) = next(iter(deadlines.items()))
             if deadline > self._when:

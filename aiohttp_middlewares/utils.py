@@ -1,50 +1,52 @@
-"""Request matching shared by every middleware of the package.
+"""What the middlewares share: request matching, argument checks, request keys.
 
-Two layers:
+Request matching has a reference and an engine:
 
-* :func:`match_path` and :func:`match_request` state the matching rules plainly.
-  They are the reference: easy to read, and used by code that matches rarely.
-* :func:`compile_urls` turns an ``urls``/``ignore`` argument into a matcher once,
-  when a middleware factory is called. Exact paths land in a dict or frozenset,
-  regexes keep their order, method names are upper-cased into frozensets, so
-  matching a request costs a hash look-up plus one ``re.match`` per regex that
-  comes before the exact hit. With regexes, a bounded memo keeps the answer
-  for each recent short path, so a path seen before costs one dict look-up.
-  Its answers are the same as :func:`match_request` (a property test checks
-  it), and it rejects bad configuration with an error that names the
-  argument.
+* :func:`match_path` and :func:`match_request` state the matching rules plainly,
+  for code that matches rarely.
+* :func:`compile_urls` turns an ``urls``/``ignore`` argument into a
+  :class:`Matcher` once, when a middleware factory is called, rejecting bad
+  configuration with an error that names the argument. It answers as
+  :func:`match_request` does (a property test checks it), at the cost of a
+  dict look-up per request.
 """
 
 from __future__ import annotations
 
+import functools
 import re
-import sys
 from collections.abc import Callable, Collection, Iterable, Mapping
-from typing import TypeAlias, TypeVar
+from typing import Final, TypeAlias, TypeVar
 
+from aiohttp import web
 from yarl import URL
 
 from .annotations import Url, Urls
 
 __all__ = (
+    "CACHE_PATH_LENGTH",
+    "CACHE_SIZE",
     "Matcher",
     "compile_urls",
     "match_path",
     "match_request",
+    "request_key",
     "to_str_tuple",
     "to_tuple",
 )
 
-#: A compiled matcher: ``matcher(method, path)`` says whether the request matches.
-Matcher: TypeAlias = Callable[[str, str], bool]
-
-_PatternMatch: TypeAlias = Callable[[str], "re.Match[str] | None"]
 _T = TypeVar("_T")
+_PatternMatch: TypeAlias = Callable[[str], "re.Match[str] | None"]
+# A key's methods: None stands for every method (a key of a collection).
+_Methods: TypeAlias = "frozenset[str] | None"
 
-_NO_METHODS: frozenset[str] = frozenset()
-# How many answers each matcher remembers, and for paths up to what length.
-_MEMO_SIZE = 1024
-_MEMO_PATH_LENGTH = 256
+#: How many paths a :class:`Matcher` with regexes remembers the answer for.
+CACHE_SIZE: Final = 1024
+#: Longer paths are matched afresh every time, so that a flood of long
+#: distinct paths cannot make the cache hold megabytes.
+CACHE_PATH_LENGTH: Final = 256
+
+_NO_KEY: Final[frozenset[str]] = frozenset()
 
 
 def match_path(item: Url, path: str) -> bool:
@@ -94,24 +96,97 @@ def compile_urls(urls: Urls, *, argument: str = "urls") -> Matcher:
         same meaning as in :func:`match_request`.
     :param argument: The name of the factory argument that *urls* came from;
         error messages name it.
-    :return: A function ``matcher(method, path) -> bool`` that answers exactly
-        as ``match_request(urls, method, path)`` would.
+    :return: A :class:`Matcher`: ``matcher(method, path)`` answers exactly as
+        ``match_request(urls, method, path)`` would.
     :raises TypeError: When *urls* is a bare string (which would otherwise be
         read character by character) or not a collection, when a URL is not a
         ``str``, a compiled ``str`` regex or a :class:`yarl.URL`, or when a dict
         value is neither a method string nor a collection of method strings.
     """
+    rules: list[tuple[str | _PatternMatch, _Methods]]
     if isinstance(urls, Mapping):
-        return _compile_dict(urls, argument)
-    exact: set[str] = set()
-    patterns: list[_PatternMatch] = []
-    for item in to_tuple(urls, argument):
-        key = _url_key(item, argument)
-        if isinstance(key, str):
-            exact.add(key)
+        rules = [
+            (_url_key(item, argument), _method_set(value, argument, item))
+            for item, value in urls.items()
+        ]
+    else:
+        rules = [(_url_key(item, argument), None) for item in to_tuple(urls, argument)]
+    return Matcher(rules)
+
+
+class Matcher:
+    """A compiled ``urls``/``ignore`` argument, made by :func:`compile_urls`.
+
+    ``matcher.match(method, path)``, or ``matcher(method, path)``, says whether
+    a request matches. A collection of URLs is read as a dict in which every
+    URL stands for every method. Exact paths are found with one dict look-up;
+    regexes are tried in order, up to the position of an exact hit, so that
+    the first matching key wins. With regexes, the answers for the last
+    :data:`CACHE_SIZE` paths of up to :data:`CACHE_PATH_LENGTH` characters
+    are kept in a :func:`functools.lru_cache` (see :meth:`cache_info`): a
+    service sees the same few paths again and again, and a regex costs ten
+    times a look-up.
+    """
+
+    __slots__ = ("_cached", "_exact", "_patterns")
+
+    def __init__(self, rules: Iterable[tuple[str | _PatternMatch, _Methods]]) -> None:
+        # Each entry keeps its position, so that an exact key found by hash
+        # still loses to an earlier regex that matches too.
+        self._exact: dict[str, tuple[int, _Methods]] = {}
+        patterns: list[tuple[int, _PatternMatch, _Methods]] = []
+        for index, (key, methods) in enumerate(rules):
+            if isinstance(key, str):
+                self._exact.setdefault(key, (index, methods))
+            else:
+                patterns.append((index, key, methods))
+        self._patterns = tuple(patterns)
+        self._cached = functools.lru_cache(CACHE_SIZE)(self.methods_for)
+
+    def match(self, method: str, path: str) -> bool:
+        """Say whether a request matches, as :func:`match_request` would."""
+        if self._patterns and len(path) <= CACHE_PATH_LENGTH:
+            methods = self._cached(path)
         else:
-            patterns.append(key)
-    return _any_matcher(frozenset(exact), tuple(patterns))
+            methods = self.methods_for(path)
+        return methods is None or method.upper() in methods
+
+    # Middlewares call match, a bound method, which costs less per request
+    # than calling the instance.
+    __call__ = match
+
+    def methods_for(self, path: str) -> frozenset[str] | None:
+        """The methods of the first key that matches *path*.
+
+        :return: ``None`` when that key stands for every method; an empty set
+            when no key matches.
+        """
+        hit = self._exact.get(path)
+        for index, pattern_match, methods in self._patterns:
+            if hit is not None and index > hit[0]:
+                break
+            if pattern_match(path) is not None:
+                return methods
+        return _NO_KEY if hit is None else hit[1]
+
+    def cache_info(self) -> functools._CacheInfo:
+        """Hits, misses and size of the path cache (unused without regexes)."""
+        return self._cached.cache_info()
+
+
+# Type checked against the newest aiohttp and the oldest that pyproject admits,
+# which has no RequestKey: there it is Any, and the ignores that the newest
+# needs none of say so ("unused-ignore").
+def request_key(name: str, kind: type[_T]) -> web.RequestKey[_T]:  # type: ignore[name-defined, unused-ignore]
+    """A key to store a value on the request, for ``request[key]``.
+
+    An :class:`aiohttp.web.RequestKey` where aiohttp has one (3.14+, which
+    warns about string keys); the string ``"aiohttp_middlewares.<name>"`` on
+    older aiohttp.
+    """
+    if hasattr(web, "RequestKey"):
+        return web.RequestKey(f"aiohttp_middlewares.{name}", kind)  # type: ignore[attr-defined, no-any-return, unused-ignore]
+    return f"aiohttp_middlewares.{name}"  # type: ignore[return-value, unused-ignore]  # pragma: no cover
 
 
 def to_tuple(value: object, argument: str) -> tuple[object, ...]:
@@ -145,92 +220,6 @@ def to_str_tuple(value: object, argument: str) -> tuple[str, ...]:
                 f"{item!r}"
             )
     return items  # type: ignore[return-value]  # every item checked above
-
-
-def _compile_dict(urls: Mapping[Url, str | Collection[str]], argument: str) -> Matcher:
-    # Each entry remembers its position so that the first matching key wins even
-    # when an exact key (found by hash) comes after a regex that also matches.
-    exact: dict[str, tuple[int, frozenset[str]]] = {}
-    patterns: list[tuple[int, _PatternMatch, frozenset[str]]] = []
-    for index, (item, value) in enumerate(urls.items()):
-        key = _url_key(item, argument)
-        methods = _method_set(value, argument, item)
-        if isinstance(key, str):
-            exact.setdefault(key, (index, methods))
-        else:
-            patterns.append((index, key, methods))
-    return _first_key_matcher(exact, tuple(patterns))
-
-
-def _any_matcher(exact: frozenset[str], patterns: tuple[_PatternMatch, ...]) -> Matcher:
-    if not patterns:
-
-        def match_exact(method: str, path: str) -> bool:
-            return path in exact
-
-        return match_exact
-
-    def decide(path: str) -> bool:
-        if path in exact:
-            return True
-        # A plain loop: any() over a generator costs a frame per call.
-        for pattern_match in patterns:  # noqa: SIM110
-            if pattern_match(path) is not None:
-                return True
-        return False
-
-    memo: dict[str, bool] = {}
-
-    def match(method: str, path: str) -> bool:
-        found = memo.get(path)
-        if found is None:
-            found = _remember(memo, path, decide(path))
-        return found
-
-    return match
-
-
-def _first_key_matcher(
-    exact: dict[str, tuple[int, frozenset[str]]],
-    patterns: tuple[tuple[int, _PatternMatch, frozenset[str]], ...],
-) -> Matcher:
-    def decide(path: str) -> frozenset[str]:
-        # The methods of the first key that matches the path (none: no key does).
-        hit = exact.get(path)
-        limit = sys.maxsize if hit is None else hit[0]
-        for index, pattern_match, methods in patterns:
-            if index > limit:
-                break
-            if pattern_match(path) is not None:
-                return methods
-        return _NO_METHODS if hit is None else hit[1]
-
-    # Without regexes the exact dict is the memo: every path is known up front.
-    memo = {} if patterns else {path: methods for path, (_, methods) in exact.items()}
-    remember = bool(patterns)
-
-    def match(method: str, path: str) -> bool:
-        methods = memo.get(path)
-        if methods is None:
-            methods = _remember(memo, path, decide(path)) if remember else _NO_METHODS
-        if not methods:  # most paths match no key: no method to look at
-            return False
-        # Clients send upper-case methods almost always: that case costs no new
-        # string.
-        return method in methods or (not method.isupper() and method.upper() in methods)
-
-    return match
-
-
-def _remember(memo: dict[str, _T], path: str, answer: _T) -> _T:
-    # A regex costs a microsecond or more per call, while a service sees the
-    # same few paths again and again: remember the answers for short paths.
-    # Bounded, so that a flood of distinct paths only ever empties the memo.
-    if len(path) <= _MEMO_PATH_LENGTH:
-        if len(memo) >= _MEMO_SIZE:
-            memo.clear()
-        memo[path] = answer
-    return answer
 
 
 def _url_key(item: object, argument: str) -> str | _PatternMatch:

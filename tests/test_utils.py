@@ -124,30 +124,36 @@ def test_bad_methods_are_refused_naming_argument(methods: object) -> None:
 @pytest.mark.parametrize(
     "urls", [[re.compile(r"/p\d+$")], {re.compile(r"/p\d+$"): "GET"}]
 )
-def test_memo_stays_bounded(urls: object) -> None:
+def test_cache_stays_bounded(urls: object) -> None:
     match = compile_urls(urls)  # type: ignore[arg-type]
-    for number in range(utils._MEMO_SIZE + 1):
+    for number in range(utils.CACHE_SIZE + 1):
         assert match("GET", f"/p{number}")
-    assert len(_memo(match)) == 1  # emptied when full, then the last path
+    assert match.cache_info().currsize == utils.CACHE_SIZE
     assert not match("GET", "/p")
-    assert match("GET", "/p0")
+    assert match("GET", "/p0")  # forgotten, asked again: the same answer
 
 
-def test_memo_answers_long_paths_without_keeping_them() -> None:
+def test_cache_answers_a_known_path_without_the_regex() -> None:
+    match = compile_urls([re.compile(r"/a+$")])
+    assert match("GET", "/aa")
+    assert match("POST", "/aa")
+    assert match.cache_info().hits == 1
+
+
+def test_cache_answers_long_paths_without_keeping_them() -> None:
     match = compile_urls({re.compile(r"/a+$"): ["GET"]})
-    long_path = "/" + "a" * utils._MEMO_PATH_LENGTH
+    long_path = "/" + "a" * utils.CACHE_PATH_LENGTH
     assert match("GET", long_path)
     assert match("GET", long_path)
     assert not match("POST", long_path)
-    assert _memo(match) == {}
+    assert match.cache_info().currsize == 0
 
 
-def _memo(match: object) -> dict[str, object]:
-    # The matcher's memo, read from its closure.
-    code = match.__code__  # type: ignore[attr-defined]
-    cells = dict(zip(code.co_freevars, match.__closure__, strict=True))  # type: ignore[attr-defined]
-    memo: dict[str, object] = cells["memo"].cell_contents
-    return memo
+def test_exact_paths_need_no_cache() -> None:
+    match = compile_urls({"/a": "GET", "/b": ["PUT"]})
+    assert match("get", "/a")
+    assert not match("GET", "/b")
+    assert match.cache_info().currsize == 0
 
 
 def test_to_tuple_keeps_order() -> None:
