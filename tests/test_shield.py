@@ -23,14 +23,11 @@ from aiohttp_middlewares import (
     wait_shielded,
 )
 from aiohttp_middlewares.annotations import Handler, Middleware
+from aiohttp_middlewares.utils import request_key
 
 from .helpers import Outcome, call, disconnect, send, serving
 
-# web.RequestKey exists from aiohttp 3.14; older aiohttp takes a str key.
-if hasattr(web, "RequestKey"):
-    REQUEST_TASK: web.RequestKey[asyncio.Task[Any]] = web.RequestKey("request_task")
-else:  # aiohttp < 3.14
-    REQUEST_TASK = "request_task"  # type: ignore[assignment]
+REQUEST_TASK = request_key("tests.request_task", asyncio.Task)
 TRACE_ID: contextvars.ContextVar[str] = contextvars.ContextVar("trace_id")
 
 
