@@ -24,6 +24,7 @@ import shutil
 import socket
 import ssl
 import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
@@ -92,6 +93,19 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def package_imported_from(pythonpath: Path, cwd: Path) -> Path:
+    """Where a fresh interpreter imports aiohttp_middlewares from, with *pythonpath*."""
+    out = subprocess.run(
+        [sys.executable, "-c", "import aiohttp_middlewares as m; print(m.__file__)"],
+        env={**os.environ, "PYTHONPATH": str(pythonpath)},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return Path(out.strip()).parent
 
 
 # nginx

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import aiohttp_middlewares
 from aiohttp_middlewares import IDEMPOTENT_METHODS, NON_IDEMPOTENT_METHODS
 
-from .helpers import ROOT
+from .helpers import ROOT, package_imported_from
 
 PUBLIC_NAMES = {
     "IDEMPOTENT_METHODS",
@@ -74,16 +71,7 @@ def test_ships_py_typed() -> None:
 def test_imports_from_a_plain_checkout(tmp_path: Path) -> None:
     # An interpreter with site-packages isolated from ours (-S would drop aiohttp,
     # so copy only the checkout's package onto PYTHONPATH and check it wins).
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    out = subprocess.run(
-        [sys.executable, "-c", "import aiohttp_middlewares as m; print(m.__file__)"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    assert Path(out.strip()).parent == ROOT / "aiohttp_middlewares"
+    assert package_imported_from(ROOT, tmp_path) == ROOT / "aiohttp_middlewares"
 
 
 def test_imports_nothing_private_from_aiohttp() -> None:
