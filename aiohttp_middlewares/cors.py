@@ -30,13 +30,23 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Collection
-from typing import TYPE_CHECKING, Final, TypeAlias
+from types import FunctionType
+from typing import TYPE_CHECKING, Any, Final, TypeAlias
+from weakref import WeakKeyDictionary
 
 from aiohttp import hdrs, web
 from yarl import URL
 
 from .annotations import Handler, Middleware, Url, Urls
-from .utils import compile_urls, request_key, to_str_tuple, to_tuple
+from .utils import (
+    check_bool,
+    check_field_values,
+    compile_urls,
+    response_key,
+    routed_path,
+    to_str_tuple,
+    to_tuple,
+)
 
 if TYPE_CHECKING:
     from multidict import CIMultiDict, CIMultiDictProxy
@@ -112,22 +122,17 @@ Origin: TypeAlias = Url
 # The headers one response gets: (name, value) pairs, then ``Vary: Origin``.
 # ``()`` means "refused or no Origin": only ``Vary`` is added.
 _Grant: TypeAlias = tuple[tuple[str, str], ...]
+# What a middleware decides for a request: its grant, or None when the request
+# is not one it handles (another path of ``urls``).
+_Decide: TypeAlias = Callable[[web.Request], "_Grant | None"]
 
-
-class _Pending:
-    """The CORS headers of one request; ``None`` once a response has them.
-
-    request.clone() copies the request's dict, not this object, so the
-    middleware and a callback that sees a clone (made by https_middleware,
-    say) share one, and the headers are applied once.
-    """
-
-    __slots__ = ("grant",)
-    grant: _Grant | None
-
-
-# Where the middleware leaves its decision for cors_on_response_prepare.
-_PENDING_KEY = request_key("cors", _Pending)
+# Every cors middleware's decision, for cors_on_response_prepare to find
+# through app.middlewares: it can then decide for answers that no middleware
+# saw (aiohttp's own 500, an outer middleware's), with whatever request they
+# are prepared with, an original or a clone.
+_policies: WeakKeyDictionary[Callable[..., Any], _Decide] = WeakKeyDictionary()
+# Marks a response that has its CORS headers, so that none is decided twice.
+_ANSWERED = response_key("cors", bool)
 
 _OPTIONS: Final = "OPTIONS"
 _TRUE: Final = "true"
@@ -182,8 +187,9 @@ def cors_middleware(
         ``https://app.example.com.evil.test``. By default: ``None``, no origin
         is allowed.
     :param urls: Request paths that get CORS handling, matched as
-        :func:`~aiohttp_middlewares.utils.compile_urls` does; other paths are
-        left untouched. By default: every path.
+        :func:`~aiohttp_middlewares.utils.compile_urls` does, on the path the
+        router resolves (:func:`~aiohttp_middlewares.utils.routed_path`);
+        other paths are left untouched. By default: every path.
     :param expose_headers: Response headers that scripts may read, sent as
         ``Access-Control-Expose-Headers`` on every answer to an allowed origin.
         By default: ``None``.
@@ -205,29 +211,48 @@ def cors_middleware(
     :return: The middleware.
     :raises TypeError: When ``origins``, ``allow_headers``, ``allow_methods``,
         ``expose_headers`` or ``urls`` is a bare string or not a collection, or
-        holds an item of the wrong type.
-    :raises ValueError: When ``max_age`` is not a non-negative ``int``.
+        holds an item of the wrong type; when ``allow_all``,
+        ``allow_credentials`` or ``allow_private_network`` is not a ``bool``.
+    :raises ValueError: When ``max_age`` is not a non-negative ``int``; when an
+        item of ``allow_headers``, ``allow_methods`` or ``expose_headers`` holds
+        a CR, LF or other control character.
     """
     match_url = None if urls is None else compile_urls(urls, argument="urls").match
-    methods = to_str_tuple(allow_methods, "allow_methods")
-    headers = to_str_tuple(allow_headers, "allow_headers")
-    exposed = (
-        () if expose_headers is None else to_str_tuple(expose_headers, "expose_headers")
+    methods = _header_values(allow_methods, "allow_methods")
+    headers = _header_values(allow_headers, "allow_headers")
+    exposed = _header_values(
+        () if expose_headers is None else expose_headers, "expose_headers"
     )
+    allow_credentials = check_bool(allow_credentials, "allow_credentials")
     extra = _pairs(
         (ACCESS_CONTROL_ALLOW_CREDENTIALS, _TRUE if allow_credentials else ""),
         (ACCESS_CONTROL_EXPOSE_HEADERS, ", ".join(exposed)),
     )
-    grant = _origin_granter(allow_all, allow_credentials, origins, extra)
+    grant = _origin_granter(
+        check_bool(allow_all, "allow_all"), allow_credentials, origins, extra
+    )
     preflight = _preflight_answerer(
         grant,
         methods,
         headers,
         _max_age(max_age),
         allow_credentials=allow_credentials,
-        allow_private_network=allow_private_network,
+        allow_private_network=check_bool(
+            allow_private_network, "allow_private_network"
+        ),
     )
     warned = False
+
+    def handles(request: web.Request, method: str) -> bool:
+        return match_url is None or match_url(method, routed_path(request))
+
+    def allowed_for(origin: str | None) -> _Grant:
+        return (grant(origin) or ()) if origin else ()
+
+    def decide(request: web.Request) -> _Grant | None:
+        if not handles(request, request.method):
+            return None
+        return allowed_for(request.headers.get(hdrs.ORIGIN))
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -237,34 +262,30 @@ def cors_middleware(
         origin = headers.get(hdrs.ORIGIN)
         requested = (
             headers.get(ACCESS_CONTROL_REQUEST_METHOD)
-            if method == _OPTIONS and origin is not None
+            if origin is not None and method == _OPTIONS
             else None
         )
         # A preflight asks on behalf of the method it names: urls given as a
         # dict of path to methods is matched with that method, not OPTIONS.
-        if match_url is not None and not match_url(
-            method if requested is None else requested, request.path
-        ):
+        if not handles(request, method if requested is None else requested):
             return await handler(request)
         if requested is not None and origin is not None:
-            return preflight(request, origin)
-        allowed = (grant(origin) or ()) if origin else ()
-        pending = request[_PENDING_KEY] = _Pending()
-        pending.grant = allowed
+            return _answered(preflight(request, origin))
+        allowed = allowed_for(origin)
         try:
             response = await handler(request)
         except web.HTTPException as exc:
-            # The headers stay pending: if an outer middleware answers with a
-            # new response, cors_on_response_prepare still applies them.
-            _apply(exc.headers, allowed)
+            # An outer middleware that answers with a new response gets the
+            # headers from cors_on_response_prepare.
+            _answer(exc, allowed)
             raise
-        if pending.grant is None:
-            # cors_on_response_prepare took it: the handler prepared the response.
-            return response
-        pending.grant = None
         if not response.prepared:
-            _apply(response.headers, allowed)
-        elif not warned and not isinstance(response, web.WebSocketResponse):
+            _answer(response, allowed)
+        elif (
+            not warned
+            and not response.get(_ANSWERED)
+            and not isinstance(response, web.WebSocketResponse)
+        ):
             # Browsers do not apply CORS to WebSockets: no warning for them.
             warned = True
             logger.warning(
@@ -276,38 +297,63 @@ def cors_middleware(
             )
         return response
 
+    _policies[middleware] = decide
     return middleware
 
 
 async def cors_on_response_prepare(
     request: web.Request, response: web.StreamResponse
 ) -> None:
-    """Give CORS headers to a response that its handler prepared itself.
+    """Give CORS headers to the answers that cors_middleware does not see.
 
     A handler that calls ``await response.prepare(request)`` (server-sent events,
     chunked downloads, WebSocket) sends its headers before
-    :func:`cors_middleware` sees the response. Register this callback on the
-    application that uses the middleware::
+    :func:`cors_middleware` sees the response; aiohttp's own 500 for an
+    uncaught exception, and the answer of a middleware placed outside
+    ``cors_middleware``, are made after it. Register this callback on the
+    application that uses the middleware, and those answers get CORS headers
+    too::
 
         app.on_response_prepare.append(cors_on_response_prepare)
 
-    It applies the decision the middleware took for the request before calling
-    the handler. A response that the middleware already handled is left alone,
-    so no header is added twice; requests the middleware did not handle (other
-    ``urls``, preflights) are not touched.
+    It decides as the first ``cors_middleware`` of the application (and of
+    its parents, for a sub-application) whose ``urls`` cover the request,
+    from the request's ``Origin``, method and path, so the decision is the
+    same whatever clones of the request middlewares made
+    (``https_middleware`` makes one). A response that a middleware already
+    gave its CORS headers is left alone, so no header is added twice;
+    requests that no middleware handles (other ``urls``) are not touched.
 
     :param request: The request being answered.
     :param response: The response about to send its headers.
     """
-    pending = request.get(_PENDING_KEY)
-    if pending is not None and pending.grant is not None:
-        _apply(response.headers, pending.grant)
-        pending.grant = None
+    if not response.get(_ANSWERED):
+        allowed = _first_decision(request)
+        if allowed is not None:
+            _answer(response, allowed)
+
+
+def _first_decision(request: web.Request) -> _Grant | None:
+    # Middlewares run outermost first: the root application's, in list order,
+    # then those of each sub-application down to the one that routed.
+    for app in request.match_info.apps:
+        for middleware in app.middlewares:
+            if isinstance(middleware, FunctionType) and middleware in _policies:
+                allowed = _policies[middleware](request)
+                if allowed is not None:
+                    return allowed
+    return None
 
 
 def _pairs(*pairs: tuple[str, str]) -> _Grant:
     # Drop the headers that a configuration leaves empty.
     return tuple((name, value) for name, value in pairs if value)
+
+
+def _header_values(value: object, argument: str) -> tuple[str, ...]:
+    items = to_str_tuple(value, argument)
+    check_field_values(items, argument)
+    return items
 
 
 def _max_age(max_age: object) -> str:
@@ -332,6 +378,12 @@ def _origin_granter(
     dict hit.
     """
     exact, patterns = _split_origins(origins)
+    if allow_credentials and "null" in exact:
+        logger.warning(
+            "cors_middleware(origins=[..., 'null'], allow_credentials=True): any "
+            "website can send Origin: null from a sandboxed iframe and read "
+            "responses made with the user's cookies"
+        )
     granted = {
         origin: ((ACCESS_CONTROL_ALLOW_ORIGIN, origin), *extra) for origin in exact
     }
@@ -375,12 +427,12 @@ def _split_origins(
     patterns: list[Callable[[str], object]] = []
     for item in () if origins is None else to_tuple(origins, "origins"):
         if isinstance(item, re.Pattern) and isinstance(item.pattern, str):
-            if not _END_ANCHOR.search(item.pattern):
+            if not _anchored_at_end(item.pattern):
                 logger.warning(
-                    "origins regex %r does not end with $ or \\Z: pattern.match "
-                    "admits every origin that merely begins with a match "
-                    "(^https://app\\.example\\.com admits "
-                    "https://app.example.com.evil.test)",
+                    "origins regex %r does not end with $ or \\Z (in each of its "
+                    "top-level alternatives): pattern.match admits every origin "
+                    "that merely begins with a match (^https://app\\.example\\.com "
+                    "admits https://app.example.com.evil.test)",
                     item.pattern,
                 )
             patterns.append(item.match)
@@ -400,6 +452,36 @@ def _split_origins(
                 "a str, a yarl.URL or a compiled str regex (re.compile)"
             )
     return frozenset(exact), tuple(patterns)
+
+
+def _anchored_at_end(pattern: str) -> bool:
+    """Whether every top-level alternative of *pattern* ends with ``$``/``\\Z``.
+
+    ``^https://a\\.example|^https://b\\.example$`` ends with ``$``, but its
+    first alternative admits ``https://a.example.evil.test``. The pattern is
+    split at the ``|`` that no group, character class or escape holds.
+    """
+    alternatives = []
+    depth = start = 0
+    escaped = in_class = False
+    for index, char in enumerate(pattern):
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            alternatives.append(pattern[start:index])
+            start = index + 1
+    alternatives.append(pattern[start:])
+    return all(_END_ANCHOR.search(alternative) for alternative in alternatives)
 
 
 def _normalise_origin(value: str) -> str | None:
@@ -509,7 +591,15 @@ def _preflight_checker(
     return check
 
 
-def _apply(headers: CIMultiDict[str], allowed: _Grant) -> None:
+def _answered(response: web.Response) -> web.Response:
+    response[_ANSWERED] = True
+    return response
+
+
+def _answer(response: web.StreamResponse, allowed: _Grant) -> None:
+    """Give *response* the CORS headers of *allowed*, and mark it answered."""
+    response[_ANSWERED] = True
+    headers = response.headers
     for name, value in allowed:
         headers[name] = value
     # Adds Vary in one call when the handler set none, the common case.

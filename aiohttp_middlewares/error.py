@@ -33,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -42,7 +43,7 @@ from typing import Any, TypeAlias
 from aiohttp import web
 
 from .annotations import ExceptionType, Handler, Middleware, Url
-from .utils import Matcher, compile_urls, request_key, to_tuple
+from .utils import Matcher, compile_urls, request_key, routed_path, to_tuple
 
 __all__ = (
     "ERROR_KEY",
@@ -100,6 +101,11 @@ class ErrorContext:
     data: Any
 
 
+# The status the middleware found, so that error_context() need not read the
+# exception's status (perhaps a failing property) again.
+_STATUS_KEY = request_key("error_status", int)
+
+
 async def default_error_handler(request: web.Request) -> web.Response:
     """Default error handler to respond with JSON error details.
 
@@ -113,7 +119,7 @@ async def default_error_handler(request: web.Request) -> web.Response:
         :func:`error_context`.
     """
     with error_context(request) as context:
-        return web.json_response(context.data, status=context.status)
+        return web.json_response(context.data, status=context.status, dumps=_json)
 
 
 async def problem_error_handler(request: web.Request) -> web.Response:
@@ -122,15 +128,17 @@ async def problem_error_handler(request: web.Request) -> web.Response:
     The response is ``application/problem+json`` with the members ``type``
     (the exception's ``type`` attribute when it is a string, else
     ``"about:blank"``), ``title`` (the status phrase), ``status``, ``detail``
-    (the error message) and ``instance`` (the request path). When the
-    exception's ``data`` is a dict, its other keys come along as extension
-    members. Use it as ``error_middleware(default_handler=problem_error_handler)``.
+    (the error message) and ``instance`` (the request path as the client sent
+    it, still percent-encoded, without the query: a URI reference, as RFC 9457
+    requires). When the exception's ``data`` is a dict, its other keys come
+    along as extension members. Use it as
+    ``error_middleware(default_handler=problem_error_handler)``.
 
     :param request: The request whose handler failed.
     :return: The problem details response, with the error's status.
     """
     with error_context(request) as context:
-        kind = getattr(context.err, "type", None)
+        kind = _attribute(context.err, "type")
         extensions = context.data if isinstance(context.data, Mapping) else {}
         problem = {
             **{k: v for k, v in extensions.items() if k not in _PROBLEM_MEMBERS},
@@ -138,10 +146,10 @@ async def problem_error_handler(request: web.Request) -> web.Response:
             "title": _phrase(context.status),
             "status": context.status,
             "detail": context.message,
-            "instance": request.path,
+            "instance": request.rel_url.raw_path,
         }
         return web.Response(
-            body=json.dumps(problem).encode(),
+            body=_json(problem).encode(),
             status=context.status,
             content_type="application/problem+json",
         )
@@ -214,7 +222,7 @@ def error_context(request: web.Request) -> Iterator[ErrorContext]:
             "error_context() found no error on the request: call it from an "
             "error handler run by error_middleware() or get_error_response()"
         )
-    yield _context(err)
+    yield _context(err, request.get(_STATUS_KEY))
 
 
 async def get_error_response(
@@ -262,7 +270,14 @@ def _compile(
     ignore = _exception_classes(ignore_exceptions)
 
     async def respond(request: web.Request, err: Exception) -> web.StreamResponse:
-        if isinstance(err, ignore) or _is_not_error(err):
+        # Raised again: what is ignored, what is no error, and what is no
+        # Exception at all (a cancellation, a KeyboardInterrupt, a SystemExit
+        # passed in by hand).
+        if (
+            not isinstance(err, Exception)
+            or isinstance(err, ignore)
+            or _is_not_error(err)
+        ):
             raise err
         if _client_gone(request, err):
             return _client_closed(request, err)
@@ -271,22 +286,82 @@ def _compile(
         if _response_started(request):
             return _cut_short(request, status)
         request[ERROR_KEY] = err
+        request[_STATUS_KEY] = status
         return await _answer(_pick(routes, request, default), request, err)
 
     return respond
 
 
-def _context(err: Exception) -> ErrorContext:
-    status = _status(err)
-    message = str(err) or _phrase(status)
-    data = getattr(err, "data", None)
+def _context(err: Exception, status: int | None = None) -> ErrorContext:
+    if status is None:
+        status = _status(err)
+    message = _message(err) or _phrase(status)
+    data = _attribute(err, "data")
     return ErrorContext(
         err, message, status, {"detail": message} if data is None else data
     )
 
 
+def _attribute(err: Exception, name: str) -> Any:
+    # An exception's own properties are application code too: one that fails
+    # counts as missing, and is logged, rather than failing the error answer.
+    try:
+        return getattr(err, name, None)
+    except Exception:
+        logger.error(
+            "Reading %s.%s failed; answering as if it had none",
+            type(err).__name__,
+            name,
+            exc_info=True,
+        )
+        return None
+
+
+def _message(err: Exception) -> str:
+    try:
+        return str(err)
+    except Exception:
+        logger.error("str() of %s failed", type(err).__name__, exc_info=True)
+        return ""
+
+
+def _json(value: Any) -> str:
+    """*value* as JSON text (RFC 8259), which has no NaN nor Infinity.
+
+    Such a number, which :func:`json.dumps` would write as the invalid
+    ``NaN`` or ``Infinity``, is sent as ``null``, and a WARNING says where.
+    """
+    try:
+        return json.dumps(value, allow_nan=False)
+    except ValueError:  # json's only other one, a circular reference, fails below
+        replaced: list[str] = []
+        finite = _finite(value, "", replaced)
+        logger.warning(
+            "Error data held numbers that JSON cannot carry, sent as null: %s",
+            ", ".join(replaced),
+        )
+        return json.dumps(finite, allow_nan=False)
+
+
+def _finite(value: Any, where: str, replaced: list[str]) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        replaced.append(f"{where or 'data'} = {value!r}")
+        return None
+    if isinstance(value, Mapping):
+        return {
+            key: _finite(item, f"{where}[{key!r}]", replaced)
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [
+            _finite(item, f"{where}[{index}]", replaced)
+            for index, item in enumerate(value)
+        ]
+    return value
+
+
 def _status(err: Exception) -> int:
-    status = getattr(err, "status", None)
+    status = _attribute(err, "status")
     if isinstance(status, int) and 400 <= status <= 599:
         return int(status)
     if isinstance(err, _TIMEOUTS):
@@ -397,7 +472,7 @@ def _pick(
     routes: tuple[tuple[Matcher, Handler], ...], request: web.Request, default: Handler
 ) -> Handler:
     for match, handler in routes:
-        if match(request.method, request.path):
+        if match(request.method, routed_path(request)):
             return handler
     return default
 

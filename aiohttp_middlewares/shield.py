@@ -18,22 +18,29 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from functools import partial
-from types import CoroutineType, FunctionType
+from types import FunctionType
 from typing import Any, TypeAlias
 from weakref import WeakKeyDictionary
 
 from aiohttp import web
 
 from .annotations import Handler, Middleware, Urls
-from .utils import compile_urls, to_str_tuple
+from .utils import (
+    check_seconds,
+    compile_urls,
+    method_names,
+    routed_path,
+    to_str_tuple,
+)
 
 __all__ = ("shield_middleware", "wait_shielded")
 
 logger = logging.getLogger(__name__)
 
-_Tasks: TypeAlias = set["asyncio.Future[web.StreamResponse]"]
+# The running shielded handlers of a middleware, each with "METHOD path".
+_Tasks: TypeAlias = dict["asyncio.Future[web.StreamResponse]", str]
 
 # The running tasks of each shield middleware, for wait_shielded() to find
 # through app.middlewares without anything stored in the application.
@@ -77,14 +84,16 @@ def shield_middleware(
     ``handler_cancellation=True``.
 
     :param methods: Shield requests with these methods (case-insensitive), for
-        example :data:`~aiohttp_middlewares.constants.NON_IDEMPOTENT_METHODS`.
-        Do not mix with *urls*.
+        example :data:`~aiohttp_middlewares.constants.NON_IDEMPOTENT_METHODS`;
+        ``GET`` brings ``HEAD``, which aiohttp answers with the ``GET``
+        handler. Do not mix with *urls*.
     :param urls: Shield requests to these URLs: a collection of URLs (exact
         path strings, :class:`yarl.URL` or compiled regexes matched with
         ``re.match``), or a dict of URL to a method or a collection of methods,
         where the first key that matches the path decides, as in
-        :func:`~aiohttp_middlewares.utils.match_request`. Do not mix with
-        *methods*.
+        :func:`~aiohttp_middlewares.utils.match_request`, on the path the
+        router resolves (:func:`~aiohttp_middlewares.utils.routed_path`). Do
+        not mix with *methods*.
     :param ignore: With *methods* only: requests to these URLs (same forms as
         *urls*) are not shielded.
     :return: The middleware.
@@ -94,22 +103,17 @@ def shield_middleware(
         *urls* or *ignore* is malformed.
     """
     shielded = _shielded(methods, urls, ignore)
-    tasks: _Tasks = set()
+    tasks: _Tasks = {}
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if not shielded(request.method, request.path):
+        if not shielded(request.method, routed_path(request)):
             return await handler(request)
-        # What asyncio.shield() does, with one future and one callback less.
-        loop = asyncio.get_running_loop()
-        awaitable = handler(request)
-        task = (
-            loop.create_task(awaitable)
-            if type(awaitable) is CoroutineType  # nearly always: skip the checks
-            else asyncio.ensure_future(awaitable, loop=loop)
-        )
-        tasks.add(task)
-        waiter = loop.create_future()
+        # What asyncio.shield() does, with one future and one callback less
+        # (a quarter of a shielded request's instructions).
+        task = asyncio.ensure_future(handler(request))
+        tasks[task] = f"{request.method} {request.path}"
+        waiter = asyncio.get_running_loop().create_future()
         task.add_done_callback(partial(_finished, tasks, waiter))
         try:
             await waiter
@@ -123,12 +127,16 @@ def shield_middleware(
     return middleware
 
 
-async def wait_shielded(app: web.Application) -> None:
+async def wait_shielded(app: web.Application, *, timeout: float | None = None) -> None:
     """Wait until every shielded handler still running for *app* has finished.
 
     Made to be a shutdown signal handler; it needs no other set-up::
 
         app.on_shutdown.append(wait_shielded)
+
+    or, to wait 20 seconds at most::
+
+        app.on_shutdown.append(functools.partial(wait_shielded, timeout=20))
 
     aiohttp waits for the requests in progress when it shuts down, but not for
     a shielded handler whose request was already cancelled (its client gone,
@@ -136,19 +144,49 @@ async def wait_shielded(app: web.Application) -> None:
     middlewares of *app* and of its sub-applications (``add_subapp``,
     ``add_domain``) are found through ``app.middlewares``, so the middleware may
     be created before or after the application starts. A middleware shared
-    between applications is waited for as a whole. The wait has no limit of its
-    own: wrap the call in :func:`asyncio.timeout` to bound it.
+    between applications is waited for as a whole.
+
+    So that a stuck handler never hangs a shutdown in silence, it logs at
+    ``INFO`` how many handlers it waits for, with their methods and paths.
+    With *timeout*, when the time is up it logs at ``WARNING`` the handlers
+    it abandons, still running, and returns: the event loop stopping then
+    cancels them, which the middleware logs too.
 
     :param app: The application being shut down.
+    :param timeout: The longest wait, in seconds; ``None`` (the default)
+        waits as long as handlers run.
+    :raises TypeError: When *timeout* is neither ``None`` nor a number.
+    :raises ValueError: When *timeout* is not positive and finite.
     """
+    limit = None if timeout is None else check_seconds(timeout, "timeout")
     groups = [
         tasks
         for item in _middlewares(app)
         if isinstance(item, FunctionType) and (tasks := _tracked.get(item)) is not None
     ]
+    running = _running(groups)
+    if running:
+        logger.info(
+            "Shutdown waits for %d shielded handler(s): %s",
+            len(running),
+            _listed(running.values()),
+        )
+    loop = asyncio.get_running_loop()
+    deadline = None if limit is None else loop.time() + limit
     # Handlers may still start while we wait: wait until none is left.
-    while running := set().union(*groups):
-        await asyncio.wait(running)
+    while running:
+        left = None if deadline is None else deadline - loop.time()
+        if left is not None and left <= 0:
+            logger.warning(
+                "Shutdown stopped waiting after %s seconds, abandoning %d shielded "
+                "handler(s) still running: %s",
+                timeout,
+                len(running),
+                _listed(running.values()),
+            )
+            return
+        await asyncio.wait(running, timeout=left)
+        running = _running(groups)
 
 
 def _shielded(
@@ -166,13 +204,24 @@ def _shielded(
         return compile_urls(urls, argument="urls").match
     if methods is None:
         raise ValueError("shield_middleware needs methods or urls, got neither")
-    names = frozenset(name.upper() for name in to_str_tuple(methods, "methods"))
+    names = method_names(to_str_tuple(methods, "methods"))
     ignored = None if ignore is None else compile_urls(ignore, argument="ignore").match
 
     def shielded(method: str, path: str) -> bool:
         return method.upper() in names and not (ignored and ignored(method, path))
 
     return shielded
+
+
+def _running(groups: list[_Tasks]) -> _Tasks:
+    return {task: name for tasks in groups for task, name in tasks.items()}
+
+
+def _listed(names: Iterable[str], most: int = 10) -> str:
+    # Thousands of handlers would make a line nobody reads: name the first.
+    names = list(names)
+    shown = ", ".join(names[:most])
+    return shown if len(names) <= most else f"{shown} and {len(names) - most} more"
 
 
 def _middlewares(app: web.Application) -> Iterator[object]:
@@ -186,7 +235,7 @@ def _middlewares(app: web.Application) -> Iterator[object]:
 def _finished(
     tasks: _Tasks, waiter: asyncio.Future[None], task: asyncio.Future[Any]
 ) -> None:
-    tasks.discard(task)
+    tasks.pop(task, None)
     if not waiter.done():  # a cancelled request no longer waits
         waiter.set_result(None)
 

@@ -20,9 +20,9 @@ is taken for the timeout.
 from __future__ import annotations
 
 import asyncio
-import math
 import sys
 from asyncio import current_task, get_running_loop
+from collections import OrderedDict
 from collections.abc import Callable
 from itertools import count
 from typing import Any
@@ -30,7 +30,7 @@ from typing import Any
 from aiohttp import web
 
 from .annotations import Handler, Middleware, Urls
-from .utils import compile_urls
+from .utils import check_seconds, compile_urls, routed_path
 
 __all__ = ("timeout_middleware",)
 
@@ -66,31 +66,18 @@ def timeout_middleware(
         :class:`yarl.URL` or compiled regexes matched with ``re.match``), or a
         dict of URL to a method or a collection of methods (case-insensitive),
         where the first key that matches the path decides, as in
-        :func:`~aiohttp_middlewares.utils.match_request`. For example
-        ``{"/export": ["POST"], re.compile(r"^/stream/"): "GET"}``.
+        :func:`~aiohttp_middlewares.utils.match_request` (``GET`` frees
+        ``HEAD`` too). For example ``{"/export": ["POST"],
+        re.compile(r"^/stream/"): "GET"}``. The path is the one the router
+        resolves (:func:`~aiohttp_middlewares.utils.routed_path`).
     :return: The middleware.
     :raises TypeError: When *seconds* is not an ``int`` or a ``float`` (a
         ``bool`` is refused too), or when *ignore* is malformed.
     :raises ValueError: When *seconds* is not positive and finite.
     """
-    limit = _check_seconds(seconds)
+    limit = check_seconds(seconds, "seconds")
     ignored = None if ignore is None else compile_urls(ignore, argument="ignore").match
     return _bounded(limit, f"Request handling exceeded {seconds} seconds", ignored)
-
-
-def _check_seconds(seconds: object) -> float:
-    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
-        raise TypeError(
-            f"seconds must be an int or a float, not {type(seconds).__name__}: "
-            f"{seconds!r}"
-        )
-    try:
-        limit = float(seconds)
-    except OverflowError:  # an int too large for a float is no usable limit
-        limit = math.inf
-    if not 0 < limit < math.inf:  # NaN fails both comparisons
-        raise ValueError(f"seconds must be positive and finite, not {seconds!r}")
-    return limit
 
 
 def _bounded(
@@ -102,7 +89,7 @@ def _bounded(
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if ignored is not None and ignored(request.method, request.path):
+        if ignored is not None and ignored(request.method, routed_path(request)):
             return await handler(request)
         loop = get_running_loop()
         task = current_task(loop)
@@ -166,8 +153,13 @@ class _Clock:
         self._loop = loop
         self._limit = limit
         self._keys = count()
-        # Running requests by key: their deadline and their task.
-        self._deadlines: dict[int, tuple[float, asyncio.Task[Any]]] = {}
+        # Running requests by key: their deadline and their task. Ordered, as
+        # a dict is, and the oldest found at once however many were removed
+        # before it, which a dict's iteration is not: expiring n requests
+        # together then costs O(n), not O(n²).
+        self._deadlines: OrderedDict[int, tuple[float, asyncio.Task[Any]]] = (
+            OrderedDict()
+        )
         # The deadline of the requests starting in this loop turn, once read.
         self._turn: float | None = None
         self._handle: asyncio.TimerHandle | None = None

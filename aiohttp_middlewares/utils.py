@@ -1,4 +1,4 @@
-"""What the middlewares share: request matching, argument checks, request keys.
+"""What the middlewares share: request matching, argument checks, state keys.
 
 Request matching has a reference and an engine:
 
@@ -9,14 +9,20 @@ Request matching has a reference and an engine:
   configuration with an error that names the argument. It answers as
   :func:`match_request` does (a property test checks it), at the cost of a
   dict look-up per request.
+
+Middlewares match the path as the router resolves it (:func:`routed_path`),
+so that a URL decision always concerns the handler that runs, and wherever a
+list of methods names ``GET`` it names ``HEAD`` too (:func:`method_names`):
+aiohttp answers a ``HEAD`` with the ``GET`` handler.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
-from typing import Final, TypeAlias, TypeVar
+from typing import Any, Final, TypeAlias, TypeVar
 
 from aiohttp import web
 from yarl import URL
@@ -27,10 +33,16 @@ __all__ = (
     "CACHE_PATH_LENGTH",
     "CACHE_SIZE",
     "Matcher",
+    "check_bool",
+    "check_field_values",
+    "check_seconds",
     "compile_urls",
     "match_path",
     "match_request",
+    "method_names",
     "request_key",
+    "response_key",
+    "routed_path",
     "to_str_tuple",
     "to_tuple",
 )
@@ -47,6 +59,9 @@ CACHE_SIZE: Final = 1024
 CACHE_PATH_LENGTH: Final = 256
 
 _NO_KEY: Final[frozenset[str]] = frozenset()
+# What an HTTP field value may not hold (RFC 9110, section 5.5): CR, LF, NUL
+# and the other control characters; HTAB is allowed.
+_NOT_FIELD_VALUE: Final = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 def match_path(item: Url, path: str) -> bool:
@@ -75,7 +90,8 @@ def match_request(urls: Urls, method: str, path: str) -> bool:
         matches when any of them matches *path*; or a dict of URL to a method or
         a collection of methods. With a dict, the **first** key in insertion
         order whose URL matches *path* decides alone: the request matches when
-        *method* is among that key's methods. Methods compare case-insensitively.
+        *method* is among that key's methods. Methods compare case-insensitively,
+        and ``GET`` brings ``HEAD`` along (:func:`method_names`).
     :param method: The request method, as in ``request.method``.
     :param path: The request path, as in ``request.path``.
     :return: ``True`` when the request matches.
@@ -84,7 +100,7 @@ def match_request(urls: Urls, method: str, path: str) -> bool:
         for item, methods in urls.items():
             if match_path(item, path):
                 names = [methods] if isinstance(methods, str) else methods
-                return method.upper() in {name.upper() for name in names}
+                return method.upper() in method_names(names)
         return False
     return any(match_path(item, path) for item in urls)
 
@@ -174,9 +190,86 @@ class Matcher:
         return self._cached.cache_info()
 
 
+def routed_path(request: web.BaseRequest) -> str:
+    """The request path as aiohttp's router resolves it: match URLs against it.
+
+    ``request.path`` decodes every percent-escape, ``%2F`` included, while the
+    router keeps an encoded ``/`` (and ``%``) inside its segment, matching
+    ``request.rel_url.path_safe``: ``/api%2Fpublic/x`` runs the handler of
+    ``/{name}/x``, not that of ``/api/public/x``. A URL decision made on
+    ``request.path`` could concern another handler than the one that runs
+    (:rfc:`3986#section-2.2`: an encoded reserved character is data, not a
+    delimiter). Paths without such escapes read the same either way.
+    """
+    return request.rel_url.path_safe
+
+
+def method_names(methods: Iterable[str]) -> frozenset[str]:
+    """Upper-case *methods*, with ``HEAD`` wherever ``GET`` is named.
+
+    aiohttp answers a ``HEAD`` request with the ``GET`` handler (RFC 9110,
+    section 9.3.2: the same answer without its body), so a rule written for
+    ``GET`` holds for ``HEAD`` too.
+    """
+    names = {name.upper() for name in methods}
+    if "GET" in names:
+        names.add("HEAD")
+    return frozenset(names)
+
+
+def check_bool(value: object, argument: str) -> bool:
+    """Return *value* if it is a ``bool``.
+
+    :raises TypeError: Naming *argument*, for anything else: ``"false"`` read
+        from an environment variable is truthy and would silently mean
+        ``True``.
+    """
+    if not isinstance(value, bool):
+        raise TypeError(
+            f"{argument} must be True or False, not {type(value).__name__}: {value!r}"
+        )
+    return value
+
+
+def check_seconds(value: object, argument: str) -> float:
+    """Return a duration in seconds as a positive finite ``float``.
+
+    :raises TypeError: Naming *argument*, when *value* is not an ``int`` or a
+        ``float`` (a ``bool`` is refused too).
+    :raises ValueError: Naming *argument*, when it is not positive and finite.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(
+            f"{argument} must be an int or a float, not {type(value).__name__}: "
+            f"{value!r}"
+        )
+    try:
+        seconds = float(value)
+    except OverflowError:  # an int too large for a float is no usable limit
+        seconds = math.inf
+    if not 0 < seconds < math.inf:  # NaN fails both comparisons
+        raise ValueError(f"{argument} must be positive and finite, not {value!r}")
+    return seconds
+
+
+def check_field_values(values: Iterable[str], argument: str) -> None:
+    """Refuse header values that aiohttp could not send.
+
+    :raises ValueError: Naming *argument*, when a value holds a CR, an LF, a
+        NUL or another control character (HTAB aside): aiohttp would refuse to
+        write such a header, and every answer carrying it would fail.
+    """
+    for value in values:
+        if _NOT_FIELD_VALUE.search(value):
+            raise ValueError(
+                f"{argument} holds {value!r}: a header value cannot contain "
+                "CR, LF or other control characters"
+            )
+
+
 # Type checked against the newest aiohttp and the oldest that pyproject admits,
-# which has no RequestKey: there it is Any, and the ignores that the newest
-# needs none of say so ("unused-ignore").
+# which has neither key class: there they are Any, and the ignores that the
+# newest needs none of say so ("unused-ignore").
 def request_key(name: str, kind: type[_T]) -> web.RequestKey[_T]:  # type: ignore[name-defined, unused-ignore]
     """A key to store a value on the request, for ``request[key]``.
 
@@ -184,9 +277,16 @@ def request_key(name: str, kind: type[_T]) -> web.RequestKey[_T]:  # type: ignor
     warns about string keys); the string ``"aiohttp_middlewares.<name>"`` on
     older aiohttp.
     """
-    if hasattr(web, "RequestKey"):
-        return web.RequestKey(f"aiohttp_middlewares.{name}", kind)  # type: ignore[attr-defined, no-any-return, unused-ignore]
-    return f"aiohttp_middlewares.{name}"  # type: ignore[return-value, unused-ignore]  # pragma: no cover
+    return _state_key("RequestKey", name, kind)  # type: ignore[no-any-return, unused-ignore]
+
+
+def response_key(name: str, kind: type[_T]) -> web.ResponseKey[_T]:  # type: ignore[name-defined, unused-ignore]
+    """A key to store a value on a response, for ``response[key]``.
+
+    An :class:`aiohttp.web.ResponseKey` where aiohttp has one (3.14+), the
+    string ``"aiohttp_middlewares.<name>"`` on older aiohttp.
+    """
+    return _state_key("ResponseKey", name, kind)  # type: ignore[no-any-return, unused-ignore]
 
 
 def to_tuple(value: object, argument: str) -> tuple[object, ...]:
@@ -222,6 +322,12 @@ def to_str_tuple(value: object, argument: str) -> tuple[str, ...]:
     return items  # type: ignore[return-value]  # every item checked above
 
 
+def _state_key(key_class: str, name: str, kind: type[object]) -> Any:
+    full_name = f"aiohttp_middlewares.{name}"
+    factory = getattr(web, key_class, None)
+    return full_name if factory is None else factory(full_name, kind)
+
+
 def _url_key(item: object, argument: str) -> str | _PatternMatch:
     if isinstance(item, str):
         return item
@@ -239,9 +345,9 @@ def _url_key(item: object, argument: str) -> str | _PatternMatch:
 
 def _method_set(value: object, argument: str, key: object) -> frozenset[str]:
     if isinstance(value, str):
-        return frozenset({value.upper()})
+        return method_names([value])
     if isinstance(value, Collection) and all(isinstance(name, str) for name in value):
-        return frozenset(name.upper() for name in value)
+        return method_names(value)
     raise TypeError(
         f"{argument}[{key!r}] must be a method name or a collection of method "
         f"names, not {type(value).__name__}: {value!r}"

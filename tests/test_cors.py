@@ -310,3 +310,14 @@ async def test_options_without_request_method_reaches_the_handler(
     response = await client.options("/", headers={"Origin": ORIGIN})
     assert await response.text() == "options handler"
     assert response.headers[ACCESS_CONTROL_ALLOW_ORIGIN] == ORIGIN
+
+
+async def test_head_of_a_get_url_gets_cors_headers(
+    aiohttp_client: AiohttpClient,
+) -> None:
+    # aiohttp runs the GET handler for HEAD: the answer is the same.
+    client = await serve(aiohttp_client, origins=[ORIGIN], urls={"/": "GET"})
+    response = await client.head("/", headers={"Origin": ORIGIN})
+    assert response.status == 200
+    assert response.headers[ACCESS_CONTROL_ALLOW_ORIGIN] == ORIGIN
+    assert response.headers["Vary"] == "Origin"

@@ -69,6 +69,46 @@ def test_bare_string_header_list_is_a_type_error(argument: str) -> None:
         cors_middleware(**options)
 
 
+@pytest.mark.parametrize(
+    "argument", ["allow_all", "allow_credentials", "allow_private_network"]
+)
+@pytest.mark.parametrize("value", ["false", "0", 0, 1, None])
+def test_boolean_argument_refuses_a_non_bool(argument: str, value: object) -> None:
+    # "false" from an environment variable is truthy: it would mean True.
+    options: dict[str, Any] = {argument: value}
+    with pytest.raises(TypeError, match=f"^{argument} must be True or False"):
+        cors_middleware(**options)
+
+
+@pytest.mark.parametrize(
+    "argument", ["allow_methods", "allow_headers", "expose_headers"]
+)
+@pytest.mark.parametrize("value", ["X-A\r\nSet-Cookie: a=b", "X-A\n", "X\x00", "X\x7f"])
+def test_control_character_in_a_header_value_is_a_value_error(
+    argument: str, value: str
+) -> None:
+    options: dict[str, Any] = {argument: ["X-Fine", value]}
+    with pytest.raises(ValueError, match=f"^{argument} holds"):
+        cors_middleware(**options)
+
+
+async def test_an_item_listing_several_headers_keeps_working(
+    aiohttp_client: AiohttpClient,
+) -> None:
+    client = await serve(
+        aiohttp_client,
+        origins=[ORIGIN],
+        allow_headers=["X-A, X-B", "X-C"],
+        expose_headers=["X-D,\tX-E"],
+    )
+    preflight = await client.options(
+        "/", headers={"Origin": ORIGIN, ACCESS_CONTROL_REQUEST_METHOD: "PUT"}
+    )
+    assert preflight.headers["Access-Control-Allow-Headers"] == "X-A, X-B, X-C"
+    actual = await client.get("/", headers={"Origin": ORIGIN})
+    assert actual.headers["Access-Control-Expose-Headers"] == "X-D,\tX-E"
+
+
 def test_bad_urls_is_a_type_error() -> None:
     with pytest.raises(TypeError, match=r"^urls must be a collection"):
         cors_middleware(urls="/api")

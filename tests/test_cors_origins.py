@@ -96,13 +96,57 @@ def test_regex_without_end_anchor_warns(
 
 
 @pytest.mark.parametrize(
-    "pattern", [r"^https://app\.example$", r"^https://app\.example\Z", r"^a\\$"]
+    "pattern",
+    [
+        r"^https://a\.example\.com|^https://b\.example\.com$",
+        r"^https://a\.example$|^https://b\.example",
+        r"^https://a\.example$|(^https://b\.example$)|^c",
+    ],
+)
+def test_regex_with_an_unanchored_alternative_warns(
+    caplog: pytest.LogCaptureFixture, pattern: str
+) -> None:
+    # The whole pattern ends with $, but one alternative admits any suffix.
+    with caplog.at_level(logging.WARNING, logger=CORS_LOGGER):
+        cors_middleware(origins=[re.compile(pattern)])
+    [record] = caplog.records
+    assert repr(pattern) in record.getMessage()
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        r"^https://app\.example$",
+        r"^https://app\.example\Z",
+        r"^a\\$",
+        r"^https://(a|b)\.example$",
+        r"^https://a\.example$|^https://b\.example$",
+        r"^https://[|]\.example$",
+        r"^https://\|\.example$",
+    ],
 )
 def test_regex_with_end_anchor_does_not_warn(
     caplog: pytest.LogCaptureFixture, pattern: str
 ) -> None:
     with caplog.at_level(logging.WARNING, logger=CORS_LOGGER):
         cors_middleware(origins=[re.compile(pattern)])
+    assert caplog.records == []
+
+
+def test_null_origin_with_credentials_warns(caplog: pytest.LogCaptureFixture) -> None:
+    # Any website can send Origin: null from a sandboxed iframe.
+    with caplog.at_level(logging.WARNING, logger=CORS_LOGGER):
+        cors_middleware(origins=[ORIGIN, "null"], allow_credentials=True)
+    [record] = caplog.records
+    assert record.levelno == logging.WARNING
+    assert "sandboxed iframe" in record.getMessage()
+
+
+def test_null_origin_without_credentials_does_not_warn(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.WARNING, logger=CORS_LOGGER):
+        cors_middleware(origins=["null"])
     assert caplog.records == []
 
 

@@ -146,6 +146,29 @@ async def still_waiting(waiter: asyncio.Task[None]) -> bool:
 # What is shielded
 
 
+async def shielded_head(middleware: Middleware) -> bool:
+    """Whether *middleware* runs the handler of ``HEAD /d`` in a task of its own."""
+    tasks: list[asyncio.Task[Any] | None] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        tasks.append(asyncio.current_task())
+        return web.Response()
+
+    await call(middleware, make_mocked_request("HEAD", "/d"), handler)
+    return tasks[0] is not asyncio.current_task()
+
+
+async def test_urls_naming_get_shield_head_too() -> None:
+    # aiohttp answers HEAD with the GET handler.
+    assert await shielded_head(shield_middleware(urls={"/d": "GET"}))
+    assert not await shielded_head(shield_middleware(urls={"/d": "POST"}))
+
+
+async def test_methods_naming_get_shield_head_too() -> None:
+    assert await shielded_head(shield_middleware(methods=["GET"]))
+    assert not await shielded_head(shield_middleware(methods=["POST"]))
+
+
 async def test_unshielded_request_is_awaited_directly(aiohttp_client: Any) -> None:
     client = await aiohttp_client(
         where_app(shield_middleware(methods=NON_IDEMPOTENT_METHODS))
@@ -448,6 +471,74 @@ async def test_wait_shielded_waits_for_handlers_shielded_meanwhile() -> None:
     assert await still_waiting(waiter)
     second.release.set()
     await asyncio.wait_for(waiter, 5)
+
+
+async def test_wait_shielded_says_what_it_waits_for(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    middleware = shield_middleware(methods=["POST"])
+    work = Work()
+    await abandoned(work, middleware)
+    waiter = asyncio.create_task(
+        wait_shielded(web.Application(middlewares=[middleware]))
+    )
+    with caplog.at_level(logging.INFO, logger="aiohttp_middlewares.shield"):
+        assert await still_waiting(waiter)
+        work.release.set()
+        await asyncio.wait_for(waiter, 5)
+    [record] = caplog.records
+    assert record.levelno == logging.INFO
+    assert record.getMessage() == "Shutdown waits for 1 shielded handler(s): POST /save"
+
+
+async def test_wait_shielded_with_timeout_abandons_a_stuck_handler(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    middleware = shield_middleware(methods=["POST"])
+    stuck = Work()
+    await abandoned(stuck, middleware)
+    app = web.Application(middlewares=[middleware])
+    with caplog.at_level(logging.INFO, logger="aiohttp_middlewares.shield"):
+        await asyncio.wait_for(wait_shielded(app, timeout=0.05), 5)
+    info, warning = caplog.records
+    assert info.levelno == logging.INFO
+    assert warning.levelno == logging.WARNING
+    assert warning.getMessage() == (
+        "Shutdown stopped waiting after 0.05 seconds, abandoning 1 shielded "
+        "handler(s) still running: POST /save"
+    )
+    assert not stuck.finished.is_set()
+    stuck.release.set()
+    await stuck.finished.wait()
+
+
+async def test_wait_shielded_lists_ten_handlers_and_counts_the_rest(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    middleware = shield_middleware(methods=["POST"])
+    works = [Work() for _ in range(12)]
+    for work in works:
+        await abandoned(work, middleware)
+    app = web.Application(middlewares=[middleware])
+    with caplog.at_level(logging.INFO, logger="aiohttp_middlewares.shield"):
+        await wait_shielded(app, timeout=0.01)
+    assert caplog.records[0].getMessage().endswith("POST /save and 2 more")
+    for work in works:
+        work.release.set()
+        await work.finished.wait()
+
+
+@pytest.mark.parametrize("timeout", [0, -1, float("nan"), float("inf")])
+async def test_wait_shielded_refuses_a_bad_timeout(timeout: float) -> None:
+    app = web.Application(middlewares=[shield_middleware(methods=["POST"])])
+    with pytest.raises(ValueError, match=r"^timeout must be positive and finite"):
+        await wait_shielded(app, timeout=timeout)
+
+
+async def test_wait_shielded_refuses_a_timeout_of_another_type() -> None:
+    app = web.Application(middlewares=[shield_middleware(methods=["POST"])])
+    with pytest.raises(TypeError, match=r"^timeout must be an int or a float"):
+        await wait_shielded(app, timeout="20")  # type: ignore[arg-type]
 
 
 async def test_wait_shielded_returns_at_once_when_idle() -> None:

@@ -203,6 +203,13 @@ async def test_ignore_dict_frees_only_its_methods(aiohttp_client: Any) -> None:
     assert await status(client, "GET", "/slow") == 504
 
 
+async def test_ignore_dict_naming_get_frees_head_too(aiohttp_client: Any) -> None:
+    middleware = timeout_middleware(LIMIT, ignore={"/slow": "GET"})
+    client = await aiohttp_client(slow_app(middleware))
+    assert await status(client, "HEAD", "/slow") == 200
+    assert await status(client, "HEAD", "/other") == 504
+
+
 async def test_ignore_dict_methods_are_case_insensitive(aiohttp_client: Any) -> None:
     middleware = timeout_middleware(LIMIT, ignore={"/slow": "post"})
     client = await aiohttp_client(slow_app(middleware))

@@ -65,6 +65,15 @@ def test_dict_methods_are_case_insensitive() -> None:
     assert compile_urls({"/a": ["POST"]})("post", "/a")
 
 
+def test_dict_naming_get_matches_head_too() -> None:
+    # aiohttp answers HEAD with the GET handler (RFC 9110, section 9.3.2).
+    urls = {"/api": "GET", "/other": ["post"]}
+    assert match_request(urls, "HEAD", "/api")
+    assert compile_urls(urls)("HEAD", "/api")
+    assert not match_request(urls, "HEAD", "/other")
+    assert not compile_urls(urls)("HEAD", "/other")
+
+
 def test_dict_first_matching_key_decides() -> None:
     urls: UrlDict = {re.compile(r"^/api/"): ["GET"], "/api/export": ["POST"]}
     assert not match_request(urls, "POST", "/api/export")
