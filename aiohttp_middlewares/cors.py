@@ -535,7 +535,8 @@ async def _passes(check: OriginCheck, request: web.Request, origin: str) -> bool
     """Run one origin check; a failure counts as its refusal, never a 5xx."""
     try:
         result = check(request, origin)
-        if inspect.isawaitable(result):
+        # A bool is the answer; an async def check returns an awaitable of one.
+        if not isinstance(result, bool) and inspect.isawaitable(result):
             result = await result
     except Exception:
         logger.exception(

@@ -32,7 +32,7 @@ from pathlib import Path
 from . import stack as config
 
 CONNECTIONS = 4
-CORS_STACKS = frozenset({"cors", "aiohttp-cors", "full"})
+CORS_STACKS = frozenset({"cors", "cors-check", "aiohttp-cors", "full"})
 CASES = {
     "GET": ("GET", config.HEADERS),
     "preflight": ("OPTIONS", config.PREFLIGHT_HEADERS),
@@ -56,6 +56,7 @@ ROWS = (
     Row("floor", "GET"),
     Row("cors", "GET"),
     Row("aiohttp-cors", "GET", versus="cors"),
+    Row("cors-check", "GET"),
     Row("error", "GET"),
     Row("https", "GET"),
     Row("XForwardedRelaxed", "GET", versus="https"),
@@ -65,6 +66,7 @@ ROWS = (
     Row("bare", "preflight"),
     Row("cors", "preflight"),
     Row("aiohttp-cors", "preflight", versus="cors"),
+    Row("cors-check", "preflight"),
     Row("full", "preflight"),
     Row("bare", "PUT"),
     Row("shield", "PUT"),
