@@ -270,7 +270,7 @@ def cors_middleware(
         if not handles(request, method if requested is None else requested):
             return await handler(request)
         if requested is not None and origin is not None:
-            return _answered(preflight(request, origin))
+            return preflight(request, origin)
         allowed = allowed_for(origin)
         try:
             response = await handler(request)
@@ -538,8 +538,11 @@ def _preflight_answerer(
         allowed = grant(origin) if origin else None
         if allowed is None:
             logger.info("CORS preflight refused: origin %r is not allowed", origin)
-            return web.Response(status=403, text="", headers=refused)
+            response = web.Response(status=403, text="", headers=refused)
+            response[_ANSWERED] = True
+            return response
         response = web.Response(text="", headers=accepted)
+        response[_ANSWERED] = True
         response.headers.extend(allowed)
         if (
             allow_private_network
@@ -589,11 +592,6 @@ def _preflight_checker(
             )
 
     return check
-
-
-def _answered(response: web.Response) -> web.Response:
-    response[_ANSWERED] = True
-    return response
 
 
 def _answer(response: web.StreamResponse, allowed: _Grant) -> None:
