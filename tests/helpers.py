@@ -3,7 +3,8 @@
 ``conftest.py`` holds the pytest fixtures, built from what is defined here.
 
 * The checkout and the machine: :data:`ROOT`, :func:`require` (the rule for
-  tests needing a Debian binary), :func:`free_port`, :data:`CHROMIUM_ARGS`.
+  tests needing a Debian binary), :func:`free_port`, :data:`CHROMIUM_ARGS`,
+  :func:`run_as_script`.
 * nginx in front of an app, configured as the deployment docs say:
   :class:`Nginx`, :data:`StartNginx`, :func:`start_nginx`.
 * Middlewares called without a server: :func:`call`.
@@ -23,6 +24,7 @@ import asyncio
 import logging
 import os
 import re
+import runpy
 import shutil
 import socket
 import ssl
@@ -118,6 +120,24 @@ def package_imported_from(pythonpath: Path, cwd: Path) -> Path:
         check=True,
     ).stdout
     return Path(out.strip()).parent
+
+
+def run_as_script(
+    monkeypatch: pytest.MonkeyPatch, path: Path
+) -> tuple[web.Application, dict[str, Any]]:
+    """Run the example *path* as ``python path`` would, without serving.
+
+    :return: The application it hands ``web.run_app``, and the keyword
+        arguments it passes.
+    """
+    calls: list[tuple[web.Application, dict[str, Any]]] = []
+    monkeypatch.setattr(
+        web, "run_app", lambda app, **kwargs: calls.append((app, kwargs))
+    )
+    runpy.run_path(str(path), run_name="__main__")
+    [(app, kwargs)] = calls
+    assert isinstance(app, web.Application)
+    return app, kwargs
 
 
 # nginx

@@ -40,6 +40,8 @@ HEADER = "X-Request-ID"
 ORIGIN = "https://app.example.com"
 ALLOWED_HOST = "api.example.com"
 LIMIT = 0.05
+# A response for a worker task to prepare, and the event it sets when done.
+Job = tuple[web.Request, web.StreamResponse, asyncio.Event]
 
 
 @web.middleware
@@ -277,6 +279,52 @@ async def test_an_answer_made_before_the_middleware_runs_has_no_id(
     refused = await client.get("/ok", headers={"Host": "evil.example"})
     assert refused.status == 400
     assert HEADER not in refused.headers
+
+
+@pytest.mark.parametrize("started_by", ["start-up", "another request"])
+async def test_a_response_prepared_in_a_task_of_no_request_or_another_one(
+    aiohttp_client: AiohttpClient, started_by: str
+) -> None:
+    # A worker task prepares the responses that handlers hand it: the
+    # callback gives them the id of the context the worker was created in.
+    jobs: asyncio.Queue[Job] = asyncio.Queue()
+    workers: list[asyncio.Task[None]] = []
+
+    async def work() -> None:
+        while True:
+            request, response, done = await jobs.get()
+            await response.prepare(request)
+            done.set()
+
+    async def start(app: web.Application) -> None:
+        workers.append(asyncio.create_task(work()))
+
+    async def cleanup(app: web.Application) -> None:
+        workers[0].cancel()
+
+    async def handed_over(request: web.Request) -> web.StreamResponse:
+        if not workers:
+            workers.append(asyncio.create_task(work()))
+        response, done = web.StreamResponse(), asyncio.Event()
+        await jobs.put((request, response, done))
+        await done.wait()
+        return response
+
+    app = web.Application(middlewares=[request_id_middleware()])
+    app.on_response_prepare.append(request_id_on_response_prepare)
+    app.router.add_get("/", handed_over)
+    if started_by == "start-up":
+        app.on_startup.append(start)
+    app.on_cleanup.append(cleanup)
+    client = await aiohttp_client(app)
+    first = await client.get("/", headers={HEADER: "first"})
+    second = await client.get("/", headers={HEADER: "second"})
+    if started_by == "start-up":
+        assert HEADER not in first.headers
+        assert HEADER not in second.headers
+    else:
+        assert first.headers[HEADER] == "first"
+        assert second.headers[HEADER] == "first"
 
 
 async def test_aiohttps_400_for_an_unparsable_request_has_no_id(

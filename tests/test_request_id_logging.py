@@ -18,11 +18,21 @@ from aiohttp import web
 
 from aiohttp_middlewares import (
     RequestIdFilter,
+    cors_middleware,
     error_middleware,
     request_id_middleware,
 )
 
-from .helpers import ERROR_LOGGER, NEW_ID, Lines, finish_after_client_left, logged
+from .helpers import (
+    CORS_LOGGER,
+    ERROR_LOGGER,
+    NEW_ID,
+    ORIGIN,
+    OTHER,
+    Lines,
+    finish_after_client_left,
+    logged,
+)
 
 if TYPE_CHECKING:
     from pytest_aiohttp import AiohttpClient
@@ -68,6 +78,21 @@ async def test_every_line_of_a_request_carries_its_id(
     ]
     assert '"GET /hello HTTP/1.1" 200' in lines.of(ACCESS)[0].message
     assert '"GET /broken HTTP/1.1" 500' in lines.of(ACCESS)[1].message
+
+
+async def test_cors_preflight_notes_carry_the_id(aiohttp_client: AiohttpClient) -> None:
+    app = web.Application(
+        middlewares=[request_id_middleware(), cors_middleware(origins=[ORIGIN])]
+    )
+    app.router.add_get("/hello", hello)
+    client = await aiohttp_client(app)
+    preflight = {"Origin": OTHER, "Access-Control-Request-Method": "GET"}
+    with logged(CORS_LOGGER) as lines:
+        response = await client.options("/hello", headers={**preflight, HEADER: "p-1"})
+    assert response.status == 403
+    [line] = lines.lines
+    assert line.message == f"CORS preflight refused: origin {OTHER!r} is not allowed"
+    assert line.request_id == "p-1"
 
 
 async def test_access_log_with_its_own_format_and_logger() -> None:
