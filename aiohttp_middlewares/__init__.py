@@ -8,6 +8,8 @@ Every factory returns an ``@web.middleware`` coroutine to put in
         cors_middleware,
         error_middleware,
         https_middleware,
+        request_id_middleware,
+        request_id_on_response_prepare,
         shield_middleware,
         timeout_middleware,
         NON_IDEMPOTENT_METHODS,
@@ -15,6 +17,7 @@ Every factory returns an ``@web.middleware`` coroutine to put in
 
     app = web.Application(
         middlewares=[
+            request_id_middleware(),
             cors_middleware(origins=["https://app.example.com"]),
             error_middleware(),
             https_middleware(),
@@ -22,6 +25,7 @@ Every factory returns an ``@web.middleware`` coroutine to put in
             shield_middleware(methods=NON_IDEMPOTENT_METHODS),
         ]
     )
+    app.on_response_prepare.append(request_id_on_response_prepare)
 """
 
 from .constants import IDEMPOTENT_METHODS, NON_IDEMPOTENT_METHODS
@@ -34,6 +38,13 @@ from .error import (
     problem_error_handler,
 )
 from .https import https_middleware
+from .request_id import (
+    REQUEST_ID_KEY,
+    RequestIdFilter,
+    current_request_id,
+    request_id_middleware,
+    request_id_on_response_prepare,
+)
 from .shield import shield_middleware, wait_shielded
 from .timeout import timeout_middleware
 from .utils import match_path
@@ -41,7 +52,10 @@ from .utils import match_path
 __all__ = (
     "IDEMPOTENT_METHODS",
     "NON_IDEMPOTENT_METHODS",
+    "REQUEST_ID_KEY",
+    "RequestIdFilter",
     "cors_middleware",
+    "current_request_id",
     "default_error_handler",
     "error_context",
     "error_middleware",
@@ -49,6 +63,8 @@ __all__ = (
     "https_middleware",
     "match_path",
     "problem_error_handler",
+    "request_id_middleware",
+    "request_id_on_response_prepare",
     "shield_middleware",
     "timeout_middleware",
     "wait_shielded",

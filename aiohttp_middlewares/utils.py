@@ -36,6 +36,7 @@ __all__ = (
     "check_bool",
     "check_field_values",
     "check_seconds",
+    "check_token",
     "compile_urls",
     "match_path",
     "match_request",
@@ -352,3 +353,26 @@ def _method_set(value: object, argument: str, key: object) -> frozenset[str]:
         f"{argument}[{key!r}] must be a method name or a collection of method "
         f"names, not {type(value).__name__}: {value!r}"
     )
+
+
+# An RFC 9110 token (section 5.6.2), as a field name must be.
+_TOKEN: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
+
+def check_token(value: object, argument: str) -> str:
+    """Return *value* if it is an :rfc:`9110` token, as a header name must be.
+
+    :raises TypeError: Naming *argument*, when *value* is not a ``str``.
+    :raises ValueError: Naming *argument*, when it is empty or holds a
+        character that a token cannot: a space, a colon, CR, LF, any other
+        control character, a non-ASCII character, one of ``"(),/;<=>?@[\\]{}``.
+    """
+    if not isinstance(value, str):
+        raise TypeError(
+            f"{argument} must be a str, not {type(value).__name__}: {value!r}"
+        )
+    if _TOKEN.fullmatch(value) is None:
+        raise ValueError(
+            f"{argument} must be a header name (an RFC 9110 token), not {value!r}"
+        )
+    return value

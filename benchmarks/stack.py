@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 import sys
+import uuid
 from collections.abc import Callable
 
 from aiohttp import web
@@ -15,6 +16,7 @@ from aiohttp_middlewares import (
     cors_middleware,
     error_middleware,
     https_middleware,
+    request_id_middleware,
     shield_middleware,
     timeout_middleware,
 )
@@ -54,6 +56,11 @@ FACTORIES: dict[str, Callable[[], Middleware]] = {
     "shield": lambda: shield_middleware(methods=NON_IDEMPOTENT_METHODS),
 }
 
+#: Ours, measured alone and not (yet) part of the ``full`` stack.
+ALONE: dict[str, Callable[[], Middleware]] = {
+    "request-id": request_id_middleware,
+}
+
 
 @web.middleware
 async def _noop(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -80,6 +87,14 @@ async def _asyncio_shield(request: web.Request, handler: Handler) -> web.StreamR
     return await handler(request)
 
 
+@web.middleware
+async def _uuid4_header(request: web.Request, handler: Handler) -> web.StreamResponse:
+    # What a user writes by hand: a fresh uuid4 on every answer.
+    response = await handler(request)
+    response.headers["X-Request-ID"] = uuid.uuid4().hex
+    return response
+
+
 def _xforwarded_relaxed() -> Middleware:
     from aiohttp_remotes import XForwardedRelaxed
 
@@ -91,6 +106,7 @@ def _xforwarded_relaxed() -> Middleware:
 PEERS: dict[str, Callable[[], Middleware]] = {
     "asyncio.timeout": lambda: _asyncio_timeout,
     "asyncio.shield": lambda: _asyncio_shield,
+    "uuid.uuid4": lambda: _uuid4_header,
     "XForwardedRelaxed": _xforwarded_relaxed,
 }
 
@@ -101,7 +117,8 @@ def middlewares(stack: str) -> list[Middleware]:
     ``bare`` and ``aiohttp-cors`` have none; ``noop`` has one that only
     awaits the handler and ``floor`` five (what aiohttp itself charges for
     running five middlewares); ``full`` has all five of ours in the
-    recommended order; any other name is one of ours, or one peer, alone.
+    recommended order (``request-id`` is not among them yet); any other name
+    is one of ours, or one peer, alone.
     """
     if stack in {"bare", "aiohttp-cors"}:
         return []
@@ -111,7 +128,7 @@ def middlewares(stack: str) -> list[Middleware]:
         return [_noop] * 5
     if stack == "full":
         return [factory() for factory in FACTORIES.values()]
-    return [{**FACTORIES, **PEERS}[stack]()]
+    return [{**FACTORIES, **ALONE, **PEERS}[stack]()]
 
 
 async def handler(request: web.Request) -> web.StreamResponse:

@@ -3,7 +3,8 @@
 ``conftest.py`` holds the pytest fixtures, built from what is defined here.
 
 * The checkout and the machine: :data:`ROOT`, :func:`require` (the rule for
-  tests needing a Debian binary), :func:`free_port`, :data:`CHROMIUM_ARGS`.
+  tests needing a Debian binary), :func:`free_port`, :data:`CHROMIUM_ARGS`,
+  :func:`run_as_script`.
 * nginx in front of an app, configured as the deployment docs say:
   :class:`Nginx`, :data:`StartNginx`, :func:`start_nginx`.
 * Middlewares called without a server: :func:`call`.
@@ -13,6 +14,8 @@
   :func:`error_records`.
 * cors_middleware: :func:`api_app`, :func:`serve`, :func:`cors_headers`,
   :func:`recorder`.
+* request_id_middleware: :class:`Lines`, :func:`logged`, :func:`echo_id`,
+  :data:`NEW_ID`, :func:`finish_after_client_left`.
 """
 
 from __future__ import annotations
@@ -20,14 +23,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
+import runpy
 import shutil
 import socket
 import ssl
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -36,7 +41,16 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from aiohttp_middlewares import cors_middleware, error_context, error_middleware
+from aiohttp_middlewares import (
+    RequestIdFilter,
+    cors_middleware,
+    current_request_id,
+    error_context,
+    error_middleware,
+    request_id_middleware,
+    shield_middleware,
+    wait_shielded,
+)
 from aiohttp_middlewares.annotations import Handler, Middleware
 
 if TYPE_CHECKING:
@@ -106,6 +120,24 @@ def package_imported_from(pythonpath: Path, cwd: Path) -> Path:
         check=True,
     ).stdout
     return Path(out.strip()).parent
+
+
+def run_as_script(
+    monkeypatch: pytest.MonkeyPatch, path: Path
+) -> tuple[web.Application, dict[str, Any]]:
+    """Run the example *path* as ``python path`` would, without serving.
+
+    :return: The application it hands ``web.run_app``, and the keyword
+        arguments it passes.
+    """
+    calls: list[tuple[web.Application, dict[str, Any]]] = []
+    monkeypatch.setattr(
+        web, "run_app", lambda app, **kwargs: calls.append((app, kwargs))
+    )
+    runpy.run_path(str(path), run_name="__main__")
+    [(app, kwargs)] = calls
+    assert isinstance(app, web.Application)
+    return app, kwargs
 
 
 # nginx
@@ -430,3 +462,108 @@ def cors_headers(headers: Mapping[str, str]) -> dict[str, str]:
         for name, value in headers.items()
         if name.lower().startswith("access-control-")
     }
+
+
+# request_id_middleware
+
+#: The logger request_id_middleware logs on.
+REQUEST_ID_LOGGER = "aiohttp_middlewares.request_id"
+#: What a new id of the default generator looks like: a uuid4 in hex.
+NEW_ID = re.compile(r"[0-9a-f]{12}4[0-9a-f]{3}[89ab][0-9a-f]{15}")
+
+
+@dataclass(frozen=True)
+class Line:
+    """One record as a handler with :class:`RequestIdFilter` formats it."""
+
+    logger: str
+    level: int
+    request_id: str
+    message: str
+
+
+class Lines(logging.Handler):
+    """A logging handler that keeps every record it sees, with its request id.
+
+    The id comes from a :class:`RequestIdFilter` on the handler, as the docs
+    set it up: ``%(request_id)s`` would print :attr:`Line.request_id`.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.addFilter(RequestIdFilter())
+        self.lines: list[Line] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(
+            Line(
+                record.name,
+                record.levelno,
+                record.__dict__["request_id"],
+                record.getMessage(),
+            )
+        )
+
+    def of(self, logger: str) -> list[Line]:
+        """The lines of *logger* alone."""
+        return [line for line in self.lines if line.logger == logger]
+
+
+@contextmanager
+def logged(*names: str, level: int = logging.DEBUG) -> Iterator[Lines]:
+    """Collect the records of the loggers *names* at *level* and above.
+
+    The loggers get their level and one :class:`Lines` handler for the
+    duration of the block, and are left as they were.
+    """
+    lines = Lines()
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [log.level for log in loggers]
+    for log in loggers:
+        log.setLevel(level)
+        log.addHandler(lines)
+    try:
+        yield lines
+    finally:
+        for log, old in zip(loggers, levels, strict=True):
+            log.removeHandler(lines)
+            log.setLevel(old)
+
+
+async def echo_id(request: web.Request) -> web.Response:
+    """A request handler answering the id that :func:`current_request_id` reads."""
+    return web.Response(text=current_request_id() or "none")
+
+
+async def finish_after_client_left(work: Handler) -> None:
+    """Run *work* as a shielded ``POST`` whose client has left.
+
+    The application has request_id_middleware outermost and shields ``POST``.
+    The client disconnects once the handler started; *work* runs once the
+    request was cancelled, and this returns when it has finished (the
+    server's shutdown waits for it).
+    """
+    started, cancelled = asyncio.Event(), asyncio.Event()
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        started.set()
+        await cancelled.wait()
+        return await work(request)
+
+    outcome = Outcome()
+    app = web.Application(
+        middlewares=[
+            request_id_middleware(),
+            outcome.middleware,
+            shield_middleware(methods=["POST"]),
+        ]
+    )
+    app.router.add_post("/", handler)
+    app.on_shutdown.append(wait_shielded)
+    async with serving(app) as port:
+        _, writer = await send(port, "POST", "/")
+        await started.wait()
+        await disconnect(writer)
+        await outcome.done.wait()
+        assert isinstance(outcome.error, asyncio.CancelledError)
+        cancelled.set()

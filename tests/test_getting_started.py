@@ -38,6 +38,15 @@ async def test_trusted_proxy_header_makes_the_url_https(aiohttp_client: Client) 
     assert (await response.json())["url"].startswith("https://")
 
 
+async def test_answers_carry_the_request_id_of_the_local_proxy(
+    aiohttp_client: Client,
+) -> None:
+    client = await aiohttp_client(create_app())
+    response = await client.get("/api/nowhere", headers={"X-Request-ID": "local-7"})
+    assert response.status == 404
+    assert response.headers["X-Request-ID"] == "local-7"
+
+
 async def test_order_is_saved(aiohttp_client: Client) -> None:
     app = create_app()
     client = await aiohttp_client(app)

@@ -460,9 +460,17 @@ async def test_unreadable_peer_is_not_trusted() -> None:
     assert await scheme_through(middleware, Transport(None)) == "http"
 
 
-async def test_unparsable_peer_address_is_not_trusted() -> None:
+@pytest.mark.parametrize("host", ["host", "300.1.1.1", "1:2:3", "1" * 100])
+async def test_unparsable_peer_address_is_not_trusted(host: str) -> None:
     middleware = https_middleware(trusted_proxies=["0.0.0.0/0", "::/0"])
-    assert await scheme_through(middleware, Transport(("host", 1))) == "http"
+    assert await scheme_through(middleware, Transport((host, 1))) == "http"
+
+
+async def test_star_trusts_every_peer() -> None:
+    for trusted_proxies in ("*", ["*"]):
+        middleware = https_middleware(trusted_proxies=trusted_proxies)
+        transport = Transport(("203.0.113.9", 1))
+        assert await scheme_through(middleware, transport) == "https"
 
 
 async def test_closed_connection_is_not_trusted() -> None:

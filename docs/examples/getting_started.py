@@ -1,4 +1,4 @@
-"""A first application with all five middlewares, ready for production.
+"""A first application with all six middlewares, ready for production.
 
 Run it with ``python -m docs.examples.getting_started``; it answers on
 http://127.0.0.1:8080/api/hello.
@@ -16,6 +16,8 @@ from aiohttp_middlewares import (
     cors_middleware,
     error_middleware,
     https_middleware,
+    request_id_middleware,
+    request_id_on_response_prepare,
     shield_middleware,
     timeout_middleware,
     wait_shielded,
@@ -39,6 +41,7 @@ async def create_order(request: web.Request) -> web.Response:
 def create_app() -> web.Application:
     app = web.Application(
         middlewares=[
+            request_id_middleware(trusted_proxies=["127.0.0.1"]),
             cors_middleware(origins=["https://app.example.com"]),
             error_middleware(),
             https_middleware(trusted_proxies=["127.0.0.1"]),
@@ -46,6 +49,8 @@ def create_app() -> web.Application:
             shield_middleware(methods=NON_IDEMPOTENT_METHODS),
         ]
     )
+    # Streamed answers and aiohttp's own 500 get the request id too.
+    app.on_response_prepare.append(request_id_on_response_prepare)
     # At shutdown, let the shielded handlers still running finish first.
     app.on_shutdown.append(wait_shielded)
     app[ORDERS] = []
