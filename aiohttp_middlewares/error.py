@@ -19,6 +19,9 @@ rest of HTTP working:
   error response;
 * a timeout (:class:`asyncio.TimeoutError`, as ``timeout_middleware`` raises)
   answers 504 Gateway Timeout;
+* a request body that aiohttp cannot read (a broken chunked body, a failed
+  decompression: :class:`aiohttp.web.RequestPayloadError`) is the client's
+  fault: it answers 400 Bad Request, logged at INFO;
 * a client that closed its connection is logged at INFO as 499, the way nginx
   counts it, and no error handler runs;
 * ``asyncio.CancelledError``, ``KeyboardInterrupt`` and ``SystemExit`` are never
@@ -41,6 +44,7 @@ from http import HTTPStatus
 from typing import Any, TypeAlias
 
 from aiohttp import web
+from aiohttp.http import HttpProcessingError
 
 from .annotations import ExceptionType, Handler, Middleware, Url
 from .utils import Matcher, compile_urls, request_key, routed_path, to_tuple
@@ -90,7 +94,8 @@ class ErrorContext:
     :param message: ``str(err)``; when that is empty, the phrase of *status*
         (``"Gateway Timeout"`` for a bare :class:`asyncio.TimeoutError`).
     :param status: The exception's integer ``status`` attribute when it is an
-        error status (400 to 599); else 504 for a timeout, else 500.
+        error status (400 to 599); else 504 for a timeout, 400 for a request
+        body that aiohttp could not read, and 500 for anything else.
     :param data: The exception's ``data`` attribute when it has one (not
         ``None``); else ``{"detail": message}``.
     """
@@ -222,7 +227,7 @@ def error_context(request: web.Request) -> Iterator[ErrorContext]:
             "error_context() found no error on the request: call it from an "
             "error handler run by error_middleware() or get_error_response()"
         )
-    yield _context(err, request.get(_STATUS_KEY))
+    yield _context(request, err, request.get(_STATUS_KEY))
 
 
 async def get_error_response(
@@ -281,7 +286,7 @@ def _compile(
             raise err
         if _client_gone(request, err):
             return _client_closed(request, err)
-        status = _status(err)
+        status = _status(request, err)
         _log_error(request, err, status)
         if _response_started(request):
             return _cut_short(request, status)
@@ -292,9 +297,11 @@ def _compile(
     return respond
 
 
-def _context(err: Exception, status: int | None = None) -> ErrorContext:
+def _context(
+    request: web.Request, err: Exception, status: int | None = None
+) -> ErrorContext:
     if status is None:
-        status = _status(err)
+        status = _status(request, err)
     message = _message(err) or _phrase(status)
     data = _attribute(err, "data")
     return ErrorContext(
@@ -360,13 +367,28 @@ def _finite(value: Any, where: str, replaced: list[str]) -> Any:
     return value
 
 
-def _status(err: Exception) -> int:
+def _status(request: web.Request, err: Exception) -> int:
     status = _attribute(err, "status")
     if isinstance(status, int) and 400 <= status <= 599:
         return int(status)
     if isinstance(err, _TIMEOUTS):
         return HTTPStatus.GATEWAY_TIMEOUT.value
+    if _bad_body(request, err):
+        return HTTPStatus.BAD_REQUEST.value
     return HTTPStatus.INTERNAL_SERVER_ERROR.value
+
+
+def _bad_body(request: web.Request, err: Exception) -> bool:
+    # aiohttp raises RequestPayloadError into the handler that reads a body it
+    # cannot parse or decompress. For a malformed chunk-size line its
+    # pure-Python parser raises its own HttpProcessingError instead, having
+    # failed the body: the same parser error from an upstream the handler
+    # talks to leaves the request's body intact, and stays a server error.
+    if isinstance(err, web.RequestPayloadError):
+        return True
+    return (
+        isinstance(err, HttpProcessingError) and request.content.exception() is not None
+    )
 
 
 def _phrase(status: int) -> str:
