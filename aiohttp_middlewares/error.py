@@ -19,7 +19,8 @@ rest of HTTP working:
   ``WWW-Authenticate``, ``Retry-After``, ``Set-Cookie`` ...) are kept on the
   error response;
 * a timeout (:class:`asyncio.TimeoutError`, as ``timeout_middleware`` raises)
-  answers 504 Gateway Timeout;
+  answers 504 Gateway Timeout; ``timeout_middleware``'s own is not logged
+  again, it logs it itself;
 * a request body that aiohttp cannot read (a broken chunked body, a failed
   decompression: :class:`aiohttp.web.RequestPayloadError`) is the client's
   fault: it answers 400 Bad Request, logged at INFO;
@@ -48,6 +49,7 @@ from aiohttp import web
 from aiohttp.http import HttpProcessingError
 
 from .annotations import ExceptionType, Handler, Middleware, Url
+from .cancellation import RequestTimeout
 from .utils import (
     Matcher,
     check_bool,
@@ -528,6 +530,8 @@ def _client_closed(request: web.Request, err: Exception) -> web.Response:
 
 
 def _log_error(request: web.Request, err: Exception, status: int) -> None:
+    if isinstance(err, RequestTimeout):
+        return  # timeout_middleware logged it, saying where the handler waited
     if status >= 500:
         logger.error(
             "%s %s -> %d: %r", request.method, request.path, status, err, exc_info=err

@@ -27,6 +27,7 @@ from weakref import WeakKeyDictionary
 from aiohttp import web
 
 from .annotations import Handler, Middleware, Urls
+from .cancellation import hand_over
 from .utils import (
     check_seconds,
     compile_urls,
@@ -111,14 +112,17 @@ def shield_middleware(
             return await handler(request)
         # What asyncio.shield() does, with one future and one callback less
         # (a quarter of a shielded request's instructions).
-        task = asyncio.ensure_future(handler(request))
+        work = handler(request)
+        task = asyncio.ensure_future(work)
         tasks[task] = f"{request.method} {request.path}"
         waiter = asyncio.get_running_loop().create_future()
         task.add_done_callback(partial(_finished, tasks, waiter))
         try:
             await waiter
-        except asyncio.CancelledError:
-            # From now on nobody awaits the handler: its outcome is ours to tell.
+        except asyncio.CancelledError as cancellation:
+            # From now on nobody awaits the handler: its outcome is ours to
+            # tell, and where it waits is where its request was waiting.
+            hand_over(cancellation, work)
             task.add_done_callback(partial(_report, request))
             raise
         return task.result()

@@ -2,10 +2,12 @@
 
 A reverse proxy gives up on a slow upstream after its read timeout and answers
 with its own error page. :func:`timeout_middleware` ends the handler a little
-earlier and raises :class:`asyncio.TimeoutError`, so that the application
-answers instead: with a JSON 504 when
-:func:`~aiohttp_middlewares.error.error_middleware` sits before it, with
-aiohttp's own 504 otherwise.
+earlier and raises :class:`~aiohttp_middlewares.cancellation.RequestTimeout`,
+an :class:`asyncio.TimeoutError`, so that the application answers instead:
+with a JSON 504 when :func:`~aiohttp_middlewares.error.error_middleware` sits
+before it, with aiohttp's own 504 otherwise. Each timeout is one ERROR line on
+the ``aiohttp_middlewares.timeout`` logger, saying where the handler was
+waiting; its traceback is logged at DEBUG.
 
 One timer per event loop serves every request of a middleware: all of them
 get the same limit, so their deadlines come in the order they started, and the
@@ -20,6 +22,7 @@ is taken for the timeout.
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from asyncio import current_task, get_running_loop
 from collections import OrderedDict
@@ -30,9 +33,12 @@ from typing import Any
 from aiohttp import web
 
 from .annotations import Handler, Middleware, Urls
+from .cancellation import RequestTimeout, waiting_stack
 from .utils import check_seconds, compile_urls, routed_path
 
 __all__ = ("timeout_middleware",)
+
+logger = logging.getLogger(__name__)
 
 
 def timeout_middleware(
@@ -50,8 +56,13 @@ def timeout_middleware(
             middlewares=[error_middleware(), timeout_middleware(29.5)]
         )
 
-    When the limit passes, the handler is cancelled and the middleware raises
-    ``asyncio.TimeoutError("Request handling exceeded 29.5 seconds")``. A
+    When the limit passes, the handler is cancelled, the middleware logs one
+    ERROR line (``GET /report -> 504: Request handling exceeded 29.5 seconds;
+    the handler was waiting at app.py:42 in report``: the innermost frame of
+    the handler's coroutine, a shielded handler's too; the traceback at
+    DEBUG) and raises :class:`~aiohttp_middlewares.cancellation.RequestTimeout`
+    (an :class:`asyncio.TimeoutError`), whose message, ``Request handling
+    exceeded 29.5 seconds``, names the limit only. A
     cancellation that does not come from this limit (the client went away
     while aiohttp runs with ``handler_cancellation=True``, the server shuts
     down) stays an :class:`asyncio.CancelledError`. A handler that catches the
@@ -109,13 +120,41 @@ def _bounded(
                 and _uncancel(task) <= cancelling
                 and isinstance(exc, asyncio.CancelledError)
             ):
-                raise asyncio.TimeoutError(message) from exc
+                _log_timeout(request, message, exc)
+                raise RequestTimeout(message) from exc
             raise
         if clock.stop(key):
             _uncancel(task)  # the handler swallowed our cancellation
         return response
 
     return middleware
+
+
+def _log_timeout(
+    request: web.Request, message: str, cancellation: asyncio.CancelledError
+) -> None:
+    # One line an operator reads; the traceback, mostly asyncio's, at DEBUG.
+    # The place is taken here, in the request's task, once per timeout: never
+    # in the timer callback that may expire thousands of requests at once.
+    stack = waiting_stack(cancellation)
+    place = stack[-1]
+    logger.error(
+        "%s %s -> 504: %s; the handler was waiting at %s:%s in %s",
+        request.method,
+        request.path,
+        message,
+        place.filename,
+        place.lineno,
+        place.name,
+    )
+    if logger.isEnabledFor(logging.DEBUG):
+        logger.debug(
+            "%s %s: where the handler was waiting, innermost frame last:\n%s",
+            request.method,
+            request.path,
+            "".join(stack.format()),
+            exc_info=cancellation,
+        )
 
 
 def _add_clock(
