@@ -10,7 +10,8 @@
 * Requests whose task gets cancelled: :func:`serving`, :func:`send`,
   :func:`disconnect`, :class:`Outcome`.
 * error_middleware: :func:`app_with`, :func:`raising`, :func:`answering`,
-  :func:`error_records`, :func:`package_errors`; request bodies aiohttp
+  :func:`answering_with`, :func:`error_records`, :func:`package_errors`;
+  request bodies aiohttp
   cannot read: :func:`reading_app`, :func:`pure_python_server`.
 * cors_middleware: :func:`api_app`, :func:`serve`, :func:`cors_headers`,
   :func:`recorder`.
@@ -38,7 +39,12 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from aiohttp_middlewares import cors_middleware, error_context, error_middleware
+from aiohttp_middlewares import (
+    cors_middleware,
+    error_context,
+    error_middleware,
+    get_error_response,
+)
 from aiohttp_middlewares.annotations import Handler, Middleware
 
 if TYPE_CHECKING:
@@ -333,6 +339,19 @@ def answering(text: str) -> Handler:
 async def ok(request: web.Request) -> web.Response:
     """A request handler answering 200 ``fine`` with an ``X-Kept`` header."""
     return web.Response(text="fine", headers={"X-Kept": "1"})
+
+
+def answering_with(**options: Any) -> Middleware:
+    """A middleware of one's own answering errors with ``get_error_response``."""
+
+    @web.middleware
+    async def custom(request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except Exception as err:
+            return await get_error_response(request, err, **options)
+
+    return custom
 
 
 def app_with(handler: Handler, *paths: str, **options: Any) -> web.Application:

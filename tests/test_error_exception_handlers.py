@@ -15,10 +15,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from aiohttp import web
 
-from aiohttp_middlewares import get_error_response
 from aiohttp_middlewares.annotations import Handler
 
-from .helpers import answering, app_with, raising
+from .helpers import answering, answering_with, app_with, raising
 
 if TYPE_CHECKING:
     from pytest_aiohttp import AiohttpClient
@@ -230,15 +229,7 @@ async def test_handler_of_a_class_keeps_the_exception_headers(
 async def test_get_error_response_takes_exception_handlers(
     aiohttp_client: AiohttpClient,
 ) -> None:
-    @web.middleware
-    async def custom(request: web.Request, handler: Handler) -> web.StreamResponse:
-        try:
-            return await handler(request)
-        except Exception as err:
-            return await get_error_response(
-                request, err, exception_handlers={KeyError: answering("key")}
-            )
-
+    custom = answering_with(exception_handlers={KeyError: answering("key")})
     app = web.Application(middlewares=[custom])
     app.router.add_get("/", raising(KeyError()))
     client = await aiohttp_client(app)
