@@ -60,6 +60,7 @@ ROWS = (
     Row("https", "GET"),
     Row("XForwardedRelaxed", "GET", versus="https"),
     Row("timeout", "GET"),
+    Row("timeout-limits", "GET"),
     Row("asyncio.timeout", "GET", versus="timeout"),
     Row("full", "GET"),
     Row("bare", "preflight"),

@@ -1,5 +1,6 @@
 """The configurations every benchmark measures: a realistic production stack,
-each of its middlewares alone, and the peers that do the same jobs."""
+each of its middlewares alone, other configurations of them, and the peers
+that do the same jobs."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from aiohttp_middlewares import (
     shield_middleware,
     timeout_middleware,
 )
-from aiohttp_middlewares.annotations import Handler, Middleware
+from aiohttp_middlewares.annotations import Handler, Middleware, UrlDict
 from aiohttp_middlewares.cors import DEFAULT_ALLOW_HEADERS, DEFAULT_ALLOW_METHODS
 
 ORIGIN = "https://app.example.com"
@@ -36,6 +37,10 @@ PREFLIGHT_HEADERS = {
 }
 PATH = "/api/items"
 LIMIT = 29.5
+TIMEOUT_IGNORE: UrlDict = {
+    "/api/export": ["POST"],
+    re.compile(r"^/api/stream/"): ["GET"],
+}
 
 FACTORIES: dict[str, Callable[[], Middleware]] = {
     "cors": lambda: cors_middleware(
@@ -47,11 +52,20 @@ FACTORIES: dict[str, Callable[[], Middleware]] = {
     ),
     "error": error_middleware,
     "https": https_middleware,
-    "timeout": lambda: timeout_middleware(
-        LIMIT,
-        ignore={"/api/export": ["POST"], re.compile(r"^/api/stream/"): ["GET"]},
-    ),
+    "timeout": lambda: timeout_middleware(LIMIT, ignore=TIMEOUT_IGNORE),
     "shield": lambda: shield_middleware(methods=NON_IDEMPOTENT_METHODS),
+}
+
+
+#: Other configurations of ours, each measured alone, never part of ``full``.
+VARIANTS: dict[str, Callable[[], Middleware]] = {
+    # The timeout stack, with PATH under a limit of its own (a regex key, as
+    # a prefix of the API would be), next to an exact key.
+    "timeout-limits": lambda: timeout_middleware(
+        LIMIT,
+        ignore=TIMEOUT_IGNORE,
+        limits={"/api/export": 300, re.compile(r"^/api/"): 10},
+    ),
 }
 
 
@@ -101,7 +115,8 @@ def middlewares(stack: str) -> list[Middleware]:
     ``bare`` and ``aiohttp-cors`` have none; ``noop`` has one that only
     awaits the handler and ``floor`` five (what aiohttp itself charges for
     running five middlewares); ``full`` has all five of ours in the
-    recommended order; any other name is one of ours, or one peer, alone.
+    recommended order; any other name is one of ours, one variant of them,
+    or one peer, alone.
     """
     if stack in {"bare", "aiohttp-cors"}:
         return []
@@ -111,7 +126,7 @@ def middlewares(stack: str) -> list[Middleware]:
         return [_noop] * 5
     if stack == "full":
         return [factory() for factory in FACTORIES.values()]
-    return [{**FACTORIES, **PEERS}[stack]()]
+    return [{**FACTORIES, **VARIANTS, **PEERS}[stack]()]
 
 
 async def handler(request: web.Request) -> web.StreamResponse:
