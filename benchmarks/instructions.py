@@ -61,6 +61,7 @@ ROWS = (
     Row("https", "GET"),
     Row("XForwardedRelaxed", "GET", versus="https"),
     Row("timeout", "GET"),
+    Row("timeout-limits", "GET"),
     Row("asyncio.timeout", "GET", versus="timeout"),
     Row("request-id", "GET"),
     Row("uuid.uuid4", "GET", versus="request-id"),

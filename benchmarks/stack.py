@@ -1,5 +1,6 @@
 """The configurations every benchmark measures: a realistic production stack,
-each of its middlewares alone, and the peers that do the same jobs."""
+each of its middlewares alone, other configurations of them, and the peers
+that do the same jobs."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from aiohttp_middlewares import (
     shield_middleware,
     timeout_middleware,
 )
-from aiohttp_middlewares.annotations import Handler, Middleware
+from aiohttp_middlewares.annotations import Handler, Middleware, UrlDict
 from aiohttp_middlewares.cors import DEFAULT_ALLOW_HEADERS, DEFAULT_ALLOW_METHODS
 
 ORIGIN = "https://app.example.com"
@@ -38,6 +39,10 @@ PREFLIGHT_HEADERS = {
 }
 PATH = "/api/items"
 LIMIT = 29.5
+TIMEOUT_IGNORE: UrlDict = {
+    "/api/export": ["POST"],
+    re.compile(r"^/api/stream/"): ["GET"],
+}
 
 FACTORIES: dict[str, Callable[[], Middleware]] = {
     "cors": lambda: cors_middleware(
@@ -49,16 +54,25 @@ FACTORIES: dict[str, Callable[[], Middleware]] = {
     ),
     "error": error_middleware,
     "https": https_middleware,
-    "timeout": lambda: timeout_middleware(
-        LIMIT,
-        ignore={"/api/export": ["POST"], re.compile(r"^/api/stream/"): ["GET"]},
-    ),
+    "timeout": lambda: timeout_middleware(LIMIT, ignore=TIMEOUT_IGNORE),
     "shield": lambda: shield_middleware(methods=NON_IDEMPOTENT_METHODS),
 }
 
 #: Ours, measured alone and not (yet) part of the ``full`` stack.
 ALONE: dict[str, Callable[[], Middleware]] = {
     "request-id": request_id_middleware,
+}
+
+
+#: Other configurations of ours, each measured alone, never part of ``full``.
+VARIANTS: dict[str, Callable[[], Middleware]] = {
+    # The timeout stack, with PATH under a limit of its own (a regex key, as
+    # a prefix of the API would be), next to an exact key.
+    "timeout-limits": lambda: timeout_middleware(
+        LIMIT,
+        ignore=TIMEOUT_IGNORE,
+        limits={"/api/export": 300, re.compile(r"^/api/"): 10},
+    ),
 }
 
 
@@ -117,8 +131,8 @@ def middlewares(stack: str) -> list[Middleware]:
     ``bare`` and ``aiohttp-cors`` have none; ``noop`` has one that only
     awaits the handler and ``floor`` five (what aiohttp itself charges for
     running five middlewares); ``full`` has all five of ours in the
-    recommended order (``request-id`` is not among them yet); any other name
-    is one of ours, or one peer, alone.
+    recommended order; any other name is one of ours, one variant of them,
+    or one peer, alone.
     """
     if stack in {"bare", "aiohttp-cors"}:
         return []
@@ -128,7 +142,7 @@ def middlewares(stack: str) -> list[Middleware]:
         return [_noop] * 5
     if stack == "full":
         return [factory() for factory in FACTORIES.values()]
-    return [{**FACTORIES, **ALONE, **PEERS}[stack]()]
+    return [{**FACTORIES, **ALONE, **VARIANTS, **PEERS}[stack]()]
 
 
 async def handler(request: web.Request) -> web.StreamResponse:

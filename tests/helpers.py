@@ -11,7 +11,9 @@
 * Requests whose task gets cancelled: :func:`serving`, :func:`send`,
   :func:`disconnect`, :class:`Outcome`.
 * error_middleware: :func:`app_with`, :func:`raising`, :func:`answering`,
-  :func:`error_records`.
+  :func:`answering_with`, :func:`error_records`, :func:`package_errors`;
+  request bodies aiohttp
+  cannot read: :func:`reading_app`, :func:`pure_python_server`.
 * cors_middleware: :func:`api_app`, :func:`serve`, :func:`cors_headers`,
   :func:`recorder`.
 * request_id_middleware: :class:`Lines`, :func:`logged`, :func:`echo_id`,
@@ -26,6 +28,7 @@ import os
 import re
 import runpy
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
@@ -47,6 +50,7 @@ from aiohttp_middlewares import (
     current_request_id,
     error_context,
     error_middleware,
+    get_error_response,
     request_id_middleware,
     shield_middleware,
     wait_shielded,
@@ -365,6 +369,19 @@ async def ok(request: web.Request) -> web.Response:
     return web.Response(text="fine", headers={"X-Kept": "1"})
 
 
+def answering_with(**options: Any) -> Middleware:
+    """A middleware of one's own answering errors with ``get_error_response``."""
+
+    @web.middleware
+    async def custom(request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except Exception as err:
+            return await get_error_response(request, err, **options)
+
+    return custom
+
+
 def app_with(handler: Handler, *paths: str, **options: Any) -> web.Application:
     """An application serving *handler* on *paths* behind error_middleware."""
     app = web.Application(middlewares=[error_middleware(**options)])
@@ -376,6 +393,88 @@ def app_with(handler: Handler, *paths: str, **options: Any) -> web.Application:
 def error_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
     """The records that error_middleware logged during the test."""
     return [record for record in caplog.records if record.name == ERROR_LOGGER]
+
+
+def package_errors(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    """The records at ERROR or above of every logger of the package."""
+    return [
+        record
+        for record in caplog.records
+        if record.name.startswith("aiohttp_middlewares")
+        and record.levelno >= logging.ERROR
+    ]
+
+
+# Request bodies that aiohttp cannot read
+
+
+async def _read_body(request: web.Request) -> web.Response:
+    return web.Response(text=f"read {len(await request.read())} bytes")
+
+
+def reading_app(**options: Any) -> web.Application:
+    """``POST /`` reads the whole body, behind ``error_middleware(**options)``."""
+    return app_with(_read_body, **options)
+
+
+def serve_reading_app() -> None:
+    """The child of :func:`pure_python_server`: serve :func:`reading_app`.
+
+    It listens on the port given as its argument, says ``listening`` once it
+    does, and prints every log record as ``LEVEL logger: message`` on stdout.
+    """
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stdout,
+    )
+    web.run_app(
+        reading_app(),
+        host="127.0.0.1",
+        port=int(sys.argv[1]),
+        print=lambda _: print("listening", flush=True),
+        access_log=None,
+    )
+
+
+@contextmanager
+def pure_python_server() -> Iterator[tuple[int, list[str]]]:
+    """Serve :func:`reading_app` where aiohttp parses HTTP in pure Python.
+
+    aiohttp's C parser fails a broken chunk without telling the handler that
+    reads the body (it waits until the client leaves); its pure-Python parser,
+    which ``AIOHTTP_NO_EXTENSIONS=1`` selects when aiohttp is imported, raises
+    into the handler (from aiohttp 3.13.4 on: before, it too leaves the handler
+    waiting). The server runs in a child process for that. Yields its
+    port and a list that holds, once the block is left and the server
+    stopped, the lines it printed (its log records).
+    """
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from tests.helpers import serve_reading_app; serve_reading_app()",
+            str(port),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "AIOHTTP_NO_EXTENSIONS": "1"},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    lines: list[str] = []
+    try:
+        # The child says when it listens: the event we wait for.
+        assert process.stdout.readline() == "listening\n"
+        yield port, lines
+    finally:
+        process.send_signal(signal.SIGINT)  # run_app shuts down cleanly on SIGINT
+        try:
+            out, _ = process.communicate(timeout=10)
+        finally:
+            process.kill()  # a no-op once it exited; a stuck handler holds it up
+        lines.extend(out.splitlines())
 
 
 # cors_middleware
