@@ -34,6 +34,7 @@ from .error import (
     problem_error_handler,
 )
 from .https import https_middleware
+from .proxy import ProxyAccessLogger, proxy_middleware
 from .shield import shield_middleware, wait_shielded
 from .timeout import timeout_middleware
 from .utils import match_path
@@ -41,6 +42,7 @@ from .utils import match_path
 __all__ = (
     "IDEMPOTENT_METHODS",
     "NON_IDEMPOTENT_METHODS",
+    "ProxyAccessLogger",
     "cors_middleware",
     "default_error_handler",
     "error_context",
@@ -49,6 +51,7 @@ __all__ = (
     "https_middleware",
     "match_path",
     "problem_error_handler",
+    "proxy_middleware",
     "shield_middleware",
     "timeout_middleware",
     "wait_shielded",

@@ -5,10 +5,12 @@
 both decide whom to believe; this module does it for them, and imports neither.
 
 * :func:`forwarded_elements` reads an :rfc:`7239` ``Forwarded`` value;
-  :func:`last_value` reads an ``X-Forwarded-*`` list.
+  :func:`list_values` and :func:`last_value` read ``X-Forwarded-*`` lists.
 * :func:`compile_trust` turns a ``trusted_proxies`` argument into a
   :class:`Trust`, which says whether a connection's peer is trusted and reads
   one hop of a proxy header as an address (:meth:`Trust.node`).
+* :func:`host_name` says whether a value is a host that ``request.url`` can be
+  built from.
 
 Nothing here raises on what a client sends: a malformed value is ``None``.
 """
@@ -28,8 +30,10 @@ __all__ = (
     "TrustedProxy",
     "compile_trust",
     "forwarded_elements",
+    "host_name",
     "is_token",
     "last_value",
+    "list_values",
 )
 
 #: What ``trusted_proxies`` may hold: addresses or networks, as strings or
@@ -75,6 +79,13 @@ _TOKEN = re.compile(rf"{_TCHARS}\Z")
 _PORT = r"(?::(?:[0-9]{1,5}|_[A-Za-z0-9._-]+))?"
 _NODE = re.compile(rf"\[([0-9A-Fa-f:.]+)\]{_PORT}|([0-9.]+){_PORT}|([0-9A-Fa-f:.]+)")
 
+# An RFC 3986 host: reg-name (which covers IPv4) or an IPv6 literal, then an
+# optional decimal port.
+_HOST = re.compile(
+    r"((?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})+|\[([0-9A-Fa-f:.]+)\])"
+    r"(?::([0-9]{1,5}))?"
+)
+
 
 def forwarded_elements(value: str) -> list[dict[str, str]] | None:
     """The elements of a ``Forwarded`` value (:rfc:`7239`), nearest proxy last.
@@ -108,6 +119,20 @@ def forwarded_elements(value: str) -> list[dict[str, str]] | None:
         pos = match.end()
 
 
+def list_values(lines: list[str]) -> list[str]:
+    """The values of a comma-separated header, every line in order, as one list.
+
+    Empty list elements are allowed and dropped (:rfc:`9110`, section 5.6.1).
+    """
+    values = []
+    for line in lines:
+        for item in line.split(","):
+            item = item.strip(" \t")
+            if item:
+                values.append(item)
+    return values
+
+
 def last_value(value: str) -> str:
     """The last non-empty value of a comma-separated header value."""
     return value.rstrip(" \t,").rpartition(",")[2].strip(" \t")
@@ -116,6 +141,26 @@ def last_value(value: str) -> str:
 def is_token(text: str) -> bool:
     """Whether *text* is an :rfc:`9110` token, as a header name must be."""
     return _TOKEN.match(text) is not None
+
+
+def host_name(text: str) -> str | None:
+    """The host of a ``Host``-like value without its port, if it is valid.
+
+    Valid is an :rfc:`3986` host, an ASCII reg-name (which covers IPv4) or an
+    IPv6 address in brackets, followed by an optional decimal port up to 65535:
+    what ``request.url`` can be built from without an error. Anything else,
+    such as a ``/``, ``@``, whitespace, a control or non-ASCII character, or an
+    empty or non-numeric port, gives ``None``.
+    """
+    match = _HOST.fullmatch(text)
+    if match is None:
+        return None
+    host, ipv6, port = match.groups()
+    if port is not None and int(port) > 65535:
+        return None
+    if ipv6 is not None and _address(ipaddress.IPv6Address, ipv6) is None:
+        return None
+    return host
 
 
 def compile_trust(trusted_proxies: object) -> Trust:

@@ -6,13 +6,15 @@
   tests needing a Debian binary), :func:`free_port`, :data:`CHROMIUM_ARGS`.
 * nginx in front of an app, configured as the deployment docs say:
   :class:`Nginx`, :data:`StartNginx`, :func:`start_nginx`.
-* Middlewares called without a server: :func:`call`.
+* Middlewares called without a server: :func:`call`, :class:`Transport`.
 * Requests whose task gets cancelled: :func:`serving`, :func:`send`,
   :func:`disconnect`, :class:`Outcome`.
 * error_middleware: :func:`app_with`, :func:`raising`, :func:`answering`,
   :func:`error_records`.
 * cors_middleware: :func:`api_app`, :func:`serve`, :func:`cors_headers`,
   :func:`recorder`.
+* proxy_middleware: :data:`CLIENT`, :func:`report`, :func:`report_app`,
+  :func:`reported`, :func:`bound_to`, :class:`AccessLog`.
 """
 
 from __future__ import annotations
@@ -26,12 +28,13 @@ import ssl
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
@@ -224,6 +227,20 @@ def _wait_listening(process: subprocess.Popen[bytes], port: int, log: Path) -> N
 # Middlewares called without a server
 
 
+class Transport:
+    """A transport whose peer address is whatever the test says.
+
+    For ``make_mocked_request(..., transport=Transport(peer))``: the peer
+    that https_middleware and proxy_middleware check.
+    """
+
+    def __init__(self, peername: object) -> None:
+        self.peername = peername
+
+    def get_extra_info(self, name: str, default: object = None) -> object:
+        return self.peername if name == "peername" else default
+
+
 async def call(
     middleware: Middleware, request: web.Request, handler: Handler
 ) -> web.StreamResponse:
@@ -247,14 +264,15 @@ async def call(
 
 @asynccontextmanager
 async def serving(
-    app: web.Application, *, handler_cancellation: bool = True
+    app: web.Application, *, handler_cancellation: bool = True, **kwargs: Any
 ) -> AsyncIterator[int]:
     """Serve *app* on a free loopback port; yield the port.
 
     Handler cancellation is on unless *handler_cancellation* is false, as
-    ``web.run_app`` runs an app by default.
+    ``web.run_app`` runs an app by default; *kwargs* go to
+    :class:`aiohttp.web.AppRunner` (``access_log_class`` ...) as ``run_app``'s do.
     """
-    runner = web.AppRunner(app, handler_cancellation=handler_cancellation)
+    runner = web.AppRunner(app, handler_cancellation=handler_cancellation, **kwargs)
     await runner.setup()
     try:
         await web.TCPSite(runner, "127.0.0.1", 0).start()
@@ -430,3 +448,81 @@ def cors_headers(headers: Mapping[str, str]) -> dict[str, str]:
         for name, value in headers.items()
         if name.lower().startswith("access-control-")
     }
+
+
+# proxy_middleware
+
+#: Where the proxy tests' clients connect from: a loopback address other than
+#: 127.0.0.1, the proxy's, so that the application can tell the two apart.
+CLIENT = "127.0.0.2"
+
+
+async def report(request: web.Request) -> web.Response:
+    """A handler answering, as JSON, what it sees of the client and the URL."""
+    return web.json_response(
+        {
+            "remote": request.remote,
+            "scheme": request.scheme,
+            "host": request.host,
+            "url": str(request.url),
+        }
+    )
+
+
+def report_app(*middlewares: Middleware) -> web.Application:
+    """An application answering :func:`report` on every GET path."""
+    app = web.Application(middlewares=middlewares)
+    app.router.add_get("/{tail:.*}", report)
+    return app
+
+
+async def reported(response: aiohttp.ClientResponse) -> dict[str, str]:
+    """What :func:`report` answered, checking that it did answer."""
+    assert response.status == 200, await response.text()
+    result: dict[str, str] = await response.json()
+    return result
+
+
+def bound_to(address: str, **kwargs: Any) -> aiohttp.TCPConnector:
+    """A connector whose connections come from *address* (a loopback one)."""
+    return aiohttp.TCPConnector(
+        local_addr=(address, 0), family=socket.AF_INET, **kwargs
+    )
+
+
+class AccessLog(logging.Handler):
+    """The lines aiohttp's access logger writes, and an event for each.
+
+    aiohttp logs a request after its response is sent, so a client may read
+    the answer before the line exists: :meth:`next_line` waits for it.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+        self.written = asyncio.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+        self.written.set()
+
+    async def next_line(self) -> str:
+        """The oldest line not returned yet, waiting up to ten seconds for it."""
+        while not self.lines:
+            self.written.clear()
+            await asyncio.wait_for(self.written.wait(), 10)
+        return self.lines.pop(0)
+
+    @classmethod
+    @contextmanager
+    def capture(cls) -> Iterator[AccessLog]:
+        """Enable aiohttp's access logger (INFO) and collect its lines."""
+        access = logging.getLogger("aiohttp.access")
+        handler, level = cls(), access.level
+        access.addHandler(handler)
+        access.setLevel(logging.INFO)
+        try:
+            yield handler
+        finally:
+            access.removeHandler(handler)
+            access.setLevel(level)

@@ -19,6 +19,8 @@ from multidict import CIMultiDict
 from aiohttp_middlewares import https_middleware
 from aiohttp_middlewares.annotations import Handler
 
+from .helpers import Transport
+
 Headers = Mapping[str, str] | Sequence[tuple[str, str]]
 # TestClient is generic in recent aiohttp only: the tests also run on aiohttp 3.9.
 Serve = Callable[..., Awaitable["TestClient[web.Request, web.Application]"]]
@@ -424,16 +426,6 @@ async def test_unix_socket_peer_is_trusted(tmp_path: Path) -> None:
         assert await fetch_scheme(url, headers, connector=connector) == "https"
     finally:
         await runner.cleanup()
-
-
-class Transport:
-    """A transport whose peer address is whatever the test says."""
-
-    def __init__(self, peername: object) -> None:
-        self.peername = peername
-
-    def get_extra_info(self, name: str, default: object = None) -> object:
-        return self.peername if name == "peername" else default
 
 
 async def scheme_through(middleware: Any, transport: object, lost: bool = False) -> str:

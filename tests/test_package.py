@@ -12,6 +12,7 @@ from .helpers import ROOT, package_imported_from
 PUBLIC_NAMES = {
     "IDEMPOTENT_METHODS",
     "NON_IDEMPOTENT_METHODS",
+    "ProxyAccessLogger",
     "cors_middleware",
     "default_error_handler",
     "error_context",
@@ -20,6 +21,7 @@ PUBLIC_NAMES = {
     "https_middleware",
     "match_path",
     "problem_error_handler",
+    "proxy_middleware",
     "shield_middleware",
     "timeout_middleware",
     "wait_shielded",
