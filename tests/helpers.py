@@ -5,7 +5,8 @@
 * The checkout and the machine: :data:`ROOT`, :func:`require` (the rule for
   tests needing a Debian binary), :func:`free_port`, :data:`CHROMIUM_ARGS`.
 * nginx in front of an app, configured as the deployment docs say:
-  :class:`Nginx`, :data:`StartNginx`, :func:`start_nginx`.
+  :class:`Nginx`, :data:`StartNginx`, :func:`start_nginx`; a second one in
+  front of it: :data:`StartFrontNginx`, :func:`start_front_nginx`.
 * Middlewares called without a server: :func:`call`, :class:`Transport`.
 * Requests whose task gets cancelled: :func:`serving`, :func:`send`,
   :func:`disconnect`, :class:`Outcome`.
@@ -126,6 +127,9 @@ class Nginx:
 
 #: What the ``nginx`` fixture gives: start nginx in front of a test server.
 StartNginx: TypeAlias = Callable[[TestServer], Nginx]
+#: What the ``front_nginx`` fixture gives: start nginx in front of an nginx,
+#: connecting from a loopback address; its URL.
+StartFrontNginx: TypeAlias = Callable[[Nginx, str], str]
 
 
 def start_nginx(
@@ -143,10 +147,7 @@ def start_nginx(
     *processes* as soon as it starts, for the caller to stop.
     """
     https_port, http_port = free_port(), free_port()
-    cert = ca.issue_cert("127.0.0.1", "localhost")
-    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
-    cert.private_key_and_cert_chain_pem.write_to_path(str(cert_path))
-    cert.private_key_pem.write_to_path(str(key_path))
+    cert_path, key_path = _certificate(ca, folder)
     site = NGINX_CONF.read_text()
     for old, new in {
         "server 127.0.0.1:8080;": f"server 127.0.0.1:{upstream_port};",
@@ -157,6 +158,68 @@ def start_nginx(
     }.items():
         assert site.count(old) == 1, f"{NGINX_CONF.name} no longer has {old!r}"
         site = site.replace(old, new)
+    error_log = _run_nginx(binary, folder, site, https_port, processes)
+    context = ssl.create_default_context()
+    ca.configure_trust(context)
+    return Nginx(
+        https_url=f"https://127.0.0.1:{https_port}",
+        http_url=f"http://127.0.0.1:{http_port}",
+        ssl=context,
+        error_log=error_log,
+    )
+
+
+def start_front_nginx(
+    binary: str,
+    ca: trustme.CA,
+    folder: Path,
+    upstream: Nginx,
+    bind: str,
+    processes: list[subprocess.Popen[bytes]],
+) -> str:
+    """Start a second nginx, over TLS, in front of *upstream*; return its URL.
+
+    It stands for a load balancer before the documented nginx: it appends the
+    client's address to ``X-Forwarded-For`` and connects to *upstream* from
+    the loopback address *bind*, so that the application can tell the hops
+    apart. Its clients trust the certificate that *upstream*'s trust.
+    """
+    folder.mkdir()
+    port = free_port()
+    cert_path, key_path = _certificate(ca, folder)
+    site = (
+        "server {\n"
+        f"  listen 127.0.0.1:{port} ssl;\n"
+        f"  ssl_certificate {cert_path};\n"
+        f"  ssl_certificate_key {key_path};\n"
+        "  location / {\n"
+        f"    proxy_pass {upstream.https_url};\n"
+        f"    proxy_bind {bind};\n"
+        "    proxy_set_header Host $http_host;\n"
+        "    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n"
+        "  }\n"
+        "}\n"
+    )
+    _run_nginx(binary, folder, site, port, processes)
+    return f"https://127.0.0.1:{port}"
+
+
+def _certificate(ca: trustme.CA, folder: Path) -> tuple[Path, Path]:
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert.private_key_and_cert_chain_pem.write_to_path(str(cert_path))
+    cert.private_key_pem.write_to_path(str(key_path))
+    return cert_path, key_path
+
+
+def _run_nginx(
+    binary: str,
+    folder: Path,
+    site: str,
+    port: int,
+    processes: list[subprocess.Popen[bytes]],
+) -> Path:
+    """Run nginx serving *site* from *folder* until *port* listens; its error log."""
     (folder / "site.conf").write_text(site)
     error_log = folder / "error.log"
     main = folder / "nginx.conf"
@@ -187,15 +250,8 @@ def start_nginx(
         stderr=subprocess.PIPE,
     )
     processes.append(process)
-    _wait_listening(process, https_port, error_log)
-    context = ssl.create_default_context()
-    ca.configure_trust(context)
-    return Nginx(
-        https_url=f"https://127.0.0.1:{https_port}",
-        http_url=f"http://127.0.0.1:{http_port}",
-        ssl=context,
-        error_log=error_log,
-    )
+    _wait_listening(process, port, error_log)
+    return error_log
 
 
 def stop_processes(processes: Iterable[subprocess.Popen[bytes]]) -> None:
