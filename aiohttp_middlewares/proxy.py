@@ -62,8 +62,8 @@ logger = logging.getLogger(__name__)
 SCHEMES: Final = frozenset({"http", "https", "ws", "wss"})
 
 # The clone handed to the handler, kept on the request aiohttp created, which
-# is the one its access logger gets.
-_FORWARDED = request_key("proxy.forwarded", web.BaseRequest)
+# is the one its access logger gets (None while the clone is being made).
+_FORWARDED = request_key("proxy.forwarded", object)
 
 
 class _Said(NamedTuple):
@@ -153,14 +153,19 @@ class ProxyAccessLogger(AccessLogger):
     this logger formats the clone instead: ``%a`` is the client's address and
     every other directive of ``access_log_format`` reads as usual. Set it up
     with ``web.run_app(app, access_log_class=ProxyAccessLogger)`` (or pass
-    ``access_log_class`` to :class:`aiohttp.web.AppRunner`).
+    ``access_log_class`` to :class:`aiohttp.web.AppRunner`), and put
+    :func:`proxy_middleware` before any middleware that clones the request,
+    so that it gets aiohttp's own: first is simplest.
     """
 
     def log(
         self, request: web.BaseRequest, response: web.StreamResponse, time: float
     ) -> None:
         """Log the request as the handler saw it, *request* when nothing changed."""
-        super().log(request.get(_FORWARDED, request), response, time)
+        forwarded = request.get(_FORWARDED)
+        if isinstance(forwarded, web.BaseRequest):
+            request = forwarded
+        super().log(request, response, time)
 
 
 def _x_forwarded_reader(trust: Trust) -> _Read:
@@ -258,6 +263,10 @@ def _forward(request: web.Request, said: _Said) -> web.Request:
         changes["host"] = said.host
     if not changes:
         return request
+    # Cleared first, so that the clone never holds a clone from an earlier pass
+    # of the same request object (tests and benchmarks reuse one), which would
+    # chain them all.
+    request[_FORWARDED] = None
     clone = request.clone(**changes)
     request[_FORWARDED] = clone
     return clone

@@ -15,7 +15,8 @@
 * cors_middleware: :func:`api_app`, :func:`serve`, :func:`cors_headers`,
   :func:`recorder`.
 * proxy_middleware: :data:`CLIENT`, :func:`report`, :func:`report_app`,
-  :func:`reported`, :func:`bound_to`, :class:`AccessLog`.
+  :func:`reported`, :func:`get_report`, :func:`bound_to`, :class:`AccessLog`.
+* Docs examples run as scripts: :func:`run_as_script`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import runpy
 import shutil
 import socket
 import ssl
@@ -39,6 +41,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from multidict import CIMultiDict
 
 from aiohttp_middlewares import cors_middleware, error_context, error_middleware
 from aiohttp_middlewares.annotations import Handler, Middleware
@@ -519,6 +522,7 @@ async def report(request: web.Request) -> web.Response:
         {
             "remote": request.remote,
             "scheme": request.scheme,
+            "secure": request.secure,
             "host": request.host,
             "url": str(request.url),
         }
@@ -526,17 +530,64 @@ async def report(request: web.Request) -> web.Response:
 
 
 def report_app(*middlewares: Middleware) -> web.Application:
-    """An application answering :func:`report` on every GET path."""
-    app = web.Application(middlewares=middlewares)
-    app.router.add_get("/{tail:.*}", report)
+    """An application answering :func:`report` on ``GET /`` and ``GET /items``.
+
+    An outer middleware remembers the request it passes on, so the answer's
+    ``X-Cloned`` header can say whether *middlewares* handed the handler a
+    clone (``True``) or the request itself (``False``).
+    """
+    passed: list[web.Request] = []
+
+    @web.middleware
+    async def remember(request: web.Request, handler: Handler) -> web.StreamResponse:
+        passed[:] = [request]
+        return await handler(request)
+
+    async def reporting(request: web.Request) -> web.StreamResponse:
+        response = await report(request)
+        response.headers["X-Cloned"] = str(request is not passed[0])
+        return response
+
+    app = web.Application(middlewares=[remember, *middlewares])
+    app.router.add_get("/", reporting)
+    app.router.add_get("/items", reporting)
     return app
 
 
-async def reported(response: aiohttp.ClientResponse) -> dict[str, str]:
-    """What :func:`report` answered, checking that it did answer."""
+async def reported(response: aiohttp.ClientResponse) -> dict[str, Any]:
+    """What :func:`report` answered, and ``cloned`` from :func:`report_app`."""
     assert response.status == 200, await response.text()
-    result: dict[str, str] = await response.json()
+    result: dict[str, Any] = await response.json()
+    if "X-Cloned" in response.headers:
+        result["cloned"] = response.headers["X-Cloned"] == "True"
     return result
+
+
+async def get_report(
+    client: TestClient[web.Request, web.Application],
+    headers: Mapping[str, str] | Iterable[tuple[str, str]] = (),
+) -> dict[str, Any]:
+    """``GET /`` of a :func:`report_app` with *headers* (lines may repeat)."""
+    async with client.get("/", headers=CIMultiDict(headers)) as response:
+        return await reported(response)
+
+
+def run_as_script(
+    monkeypatch: pytest.MonkeyPatch, path: str | Path
+) -> tuple[web.Application, dict[str, Any]]:
+    """Run the file *path* as ``python path`` would, without serving anything.
+
+    ``web.run_app`` records its one call instead: the application and the
+    keyword arguments it was given are returned.
+    """
+    calls: list[tuple[web.Application, dict[str, Any]]] = []
+    monkeypatch.setattr(
+        web, "run_app", lambda app, **kwargs: calls.append((app, kwargs))
+    )
+    runpy.run_path(str(path), run_name="__main__")
+    [(app, kwargs)] = calls
+    assert isinstance(app, web.Application)
+    return app, kwargs
 
 
 def bound_to(address: str, **kwargs: Any) -> aiohttp.TCPConnector:

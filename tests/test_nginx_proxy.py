@@ -83,6 +83,13 @@ async def test_client_cannot_choose_its_address_scheme_or_host(
     assert spoofed == {"client": CLIENT, "url": f"https://{HOST}/"}
 
 
+async def test_nginx_host_variable_drops_the_port(behind_nginx: Behind) -> None:
+    # X-Forwarded-Host $host: the docs' pitfall for ports other than 443.
+    proxy = await behind_nginx(proxy_behind_nginx.create_app())
+    result = await fetch(proxy.https_url, proxy, Host=f"{HOST}:8443")
+    assert result["url"] == f"https://{HOST}/"
+
+
 async def test_forwarded_header_from_nginx_is_read_too(behind_nginx: Behind) -> None:
     app = report_app(proxy_middleware(trusted_proxies=["127.0.0.1"], forwarded=True))
     proxy = await behind_nginx(app)

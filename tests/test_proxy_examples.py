@@ -7,7 +7,6 @@ examples) or from 127.0.0.2 (another peer, trusted only by ``"*"``).
 from __future__ import annotations
 
 import json
-import runpy
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,7 @@ from docs.examples import (
     remotes_x_forwarded_strict,
 )
 
-from .helpers import CLIENT, bound_to, serving
+from .helpers import CLIENT, bound_to, run_as_script, serving
 
 EXAMPLES = Path(proxy_behind_nginx.__file__).parent
 SPOOFED = "6.6.6.6, 203.0.113.7"
@@ -131,13 +130,7 @@ async def test_remotes_allowed_hosts_app_refuses_other_hosts() -> None:
 def test_example_runs_as_a_script(
     monkeypatch: pytest.MonkeyPatch, name: str, host: str, access_log_class: Any
 ) -> None:
-    calls: list[tuple[Any, dict[str, Any]]] = []
-    monkeypatch.setattr(
-        web, "run_app", lambda app, **kwargs: calls.append((app, kwargs))
-    )
-    runpy.run_path(str(EXAMPLES / f"{name}.py"), run_name="__main__")
-    [(app, kwargs)] = calls
-    assert isinstance(app, web.Application)
+    _, kwargs = run_as_script(monkeypatch, EXAMPLES / f"{name}.py")
     expected = {"host": host, "port": 8080}
     if access_log_class is not None:
         expected["access_log_class"] = access_log_class

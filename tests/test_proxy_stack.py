@@ -74,6 +74,7 @@ async def client(aiohttp_client: Any, calls: list[str]) -> Client:
 CLIENT_SEEN = {
     "remote": "203.0.113.7",
     "scheme": "https",
+    "secure": True,
     "host": "api.example.com",
     "url": "https://api.example.com/",
 }
