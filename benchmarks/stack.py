@@ -15,6 +15,7 @@ from aiohttp_middlewares import (
     cors_middleware,
     error_middleware,
     https_middleware,
+    proxy_middleware,
     shield_middleware,
     timeout_middleware,
 )
@@ -38,6 +39,8 @@ PATH = "/api/items"
 LIMIT = 29.5
 
 FACTORIES: dict[str, Callable[[], Middleware]] = {
+    # Behind nginx on the same machine, as docs/examples/proxy_behind_nginx.py.
+    "proxy": lambda: proxy_middleware(trusted_proxies=["127.0.0.1", "::1"]),
     "cors": lambda: cors_middleware(
         origins=[
             *EXACT_ORIGINS,
@@ -53,6 +56,9 @@ FACTORIES: dict[str, Callable[[], Middleware]] = {
     ),
     "shield": lambda: shield_middleware(methods=NON_IDEMPOTENT_METHODS),
 }
+#: The recommended production stack of the README, outermost first:
+#: proxy_middleware sets the scheme too, so https_middleware is not in it.
+FULL = ("proxy", "cors", "error", "timeout", "shield")
 
 
 @web.middleware
@@ -100,7 +106,7 @@ def middlewares(stack: str) -> list[Middleware]:
 
     ``bare`` and ``aiohttp-cors`` have none; ``noop`` has one that only
     awaits the handler and ``floor`` five (what aiohttp itself charges for
-    running five middlewares); ``full`` has all five of ours in the
+    running five middlewares); ``full`` has the five of :data:`FULL`, the
     recommended order; any other name is one of ours, or one peer, alone.
     """
     if stack in {"bare", "aiohttp-cors"}:
@@ -110,7 +116,7 @@ def middlewares(stack: str) -> list[Middleware]:
     if stack == "floor":
         return [_noop] * 5
     if stack == "full":
-        return [factory() for factory in FACTORIES.values()]
+        return [FACTORIES[name]() for name in FULL]
     return [{**FACTORIES, **PEERS}[stack]()]
 
 
