@@ -91,8 +91,12 @@ def hops(draw: st.DrawFn, kinds: st.SearchStrategy[str]) -> Hop:
 any_hops = hops(st.sampled_from(["trusted", "untrusted", "no address"]))
 clients = hops(st.just("untrusted"))
 proxies = st.lists(hops(st.just("trusted")), max_size=3)
-# What a client may write before the proxies add theirs: anything at all.
-spoofed = st.text(st.characters(blacklist_characters="\r\n"), max_size=40)
+# What a client may write before the proxies add theirs: any text a header
+# line holds (make_mocked_request encodes it as UTF-8: no lone surrogates).
+spoofed = st.text(
+    st.characters(blacklist_categories=["Cs"], blacklist_characters="\r\n"),
+    max_size=40,
+)
 
 
 async def seen(middleware: Any, headers: list[tuple[str, str]]) -> dict[str, str]:
