@@ -1,13 +1,15 @@
 """Drop-in, typed, fast collection of server middlewares for aiohttp.
 
 Every factory returns an ``@web.middleware`` coroutine to put in
-``web.Application(middlewares=[...])``. The recommended order, outermost first::
+``web.Application(middlewares=[...])``. The recommended order, outermost first
+(``proxy_middleware`` sets the scheme too: ``https_middleware`` is for the
+scheme alone)::
 
     from aiohttp import web
     from aiohttp_middlewares import (
         cors_middleware,
         error_middleware,
-        https_middleware,
+        proxy_middleware,
         shield_middleware,
         timeout_middleware,
         NON_IDEMPOTENT_METHODS,
@@ -15,9 +17,9 @@ Every factory returns an ``@web.middleware`` coroutine to put in
 
     app = web.Application(
         middlewares=[
+            proxy_middleware(trusted_proxies=["127.0.0.1", "::1"]),
             cors_middleware(origins=["https://app.example.com"]),
             error_middleware(),
-            https_middleware(),
             timeout_middleware(29.5),
             shield_middleware(methods=NON_IDEMPOTENT_METHODS),
         ]

@@ -21,14 +21,22 @@ from docutils import nodes
 from docutils.core import publish_doctree
 
 import aiohttp_middlewares
-from aiohttp_middlewares import wait_shielded
+from aiohttp_middlewares import ProxyAccessLogger, wait_shielded
 from aiohttp_middlewares.annotations import Handler
 
 from .helpers import ROOT
 
 Client = Callable[[web.Application], Awaitable[TestClient[Any, Any]]]
 README = ROOT / "README.rst"
-PYTHON_SECTIONS = ("Quick start", "CORS", "Errors", "Timeout", "Shield", "HTTPS")
+PYTHON_SECTIONS = (
+    "Quick start",
+    "CORS",
+    "Errors",
+    "Timeout",
+    "Shield",
+    "Proxy",
+    "HTTPS",
+)
 
 
 def doctree() -> nodes.document:
@@ -50,10 +58,10 @@ def code_blocks() -> list[tuple[str, str, str]]:
     return found
 
 
-def run_block(section: str) -> web.Application:
-    """Execute the Python block of *section*; return the ``app`` it builds."""
+def run_block(section: str, name: str = "readme") -> web.Application:
+    """Execute the Python block of *section* as module *name*; return its ``app``."""
     (code,) = (c for s, lang, c in code_blocks() if s == section and lang == "python")
-    namespace: dict[str, Any] = {}
+    namespace: dict[str, Any] = {"__name__": name}
     exec(compile(code, f"README.rst ({section})", "exec"), namespace)  # noqa: S102
     app = namespace["app"]
     assert isinstance(app, web.Application)
@@ -157,14 +165,31 @@ def test_long_description_has_no_links_into_the_repository() -> None:
         assert uri.startswith(("https://", "http://")), uri
 
 
-def test_quick_start_stacks_the_five_middlewares_cors_outermost() -> None:
+def test_quick_start_stacks_five_middlewares_proxy_outermost() -> None:
     assert modules(run_block("Quick start")) == [
+        "aiohttp_middlewares.proxy",
         "aiohttp_middlewares.cors",
         "aiohttp_middlewares.error",
-        "aiohttp_middlewares.https",
         "aiohttp_middlewares.timeout",
         "aiohttp_middlewares.shield",
     ]
+
+
+async def who(request: web.Request) -> web.Response:
+    return web.Response(text=f"{request.remote} {request.url}")
+
+
+async def test_quick_start_handlers_see_the_client_behind_the_proxy(
+    aiohttp_client: Client,
+) -> None:
+    client = await serve_block(aiohttp_client, "Quick start", "/who", who)
+    headers = {
+        "X-Forwarded-For": "6.6.6.6, 203.0.113.7",
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Host": "api.example.com",
+    }
+    response = await client.get("/who", headers=headers)
+    assert await response.text() == "203.0.113.7 https://api.example.com/who"
 
 
 async def test_quick_start_error_answers_carry_cors_headers(
@@ -219,6 +244,28 @@ def test_shield_example_waits_for_shielded_handlers_at_shutdown() -> None:
     app = run_block("Shield")
     assert modules(app) == ["aiohttp_middlewares.shield"]
     assert wait_shielded in app.on_shutdown
+
+
+async def test_proxy_example_sees_the_client_and_refuses_other_hosts(
+    aiohttp_client: Client,
+) -> None:
+    client = await serve_block(aiohttp_client, "Proxy", "/", who)
+    headers = {"X-Forwarded-For": "6.6.6.6, 203.0.113.7", "Host": "shop.example.com"}
+    response = await client.get("/", headers=headers)
+    assert await response.text() == "203.0.113.7 http://shop.example.com/"
+    response = await client.get("/", headers={"Host": "evil.test"})
+    assert response.status == 400
+
+
+def test_proxy_example_runs_with_the_access_logger(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(web, "run_app", lambda app, **kwargs: calls.append(kwargs))
+    run_block("Proxy", name="__main__")
+    assert calls == [
+        {"host": "127.0.0.1", "port": 8080, "access_log_class": ProxyAccessLogger}
+    ]
 
 
 async def test_https_example_trusts_a_listed_proxy(aiohttp_client: Client) -> None:
