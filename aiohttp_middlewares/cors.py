@@ -162,8 +162,9 @@ def cors_middleware(
 ) -> Middleware:
     """Middleware to provide CORS headers for aiohttp applications.
 
-    Put it first (outermost) in ``middlewares``, so that it sees every answer,
-    including those of an ``error_middleware``::
+    Put it outermost in ``middlewares`` but for ``request_id_middleware`` and
+    ``proxy_middleware`` (the README's quick start has the whole order), so
+    that it sees every answer, including those of an ``error_middleware``::
 
         app = web.Application(
             middlewares=[

@@ -195,8 +195,10 @@ def error_middleware(
     """Middleware to handle exceptions in aiohttp applications.
 
     To catch all errors, put it on top of the middlewares, below
-    ``cors_middleware`` only (so that error responses get CORS headers too) and
-    above ``timeout_middleware`` (so that timeouts become 504 responses)::
+    ``request_id_middleware``, ``proxy_middleware`` and ``cors_middleware``
+    only (so that error responses carry the id and the CORS headers, and the
+    error handlers see the client) and above ``timeout_middleware`` (so that
+    timeouts become 504 responses)::
 
         app = web.Application(
             middlewares=[error_middleware(), timeout_middleware(29.5)]

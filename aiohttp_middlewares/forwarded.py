@@ -5,10 +5,12 @@
 both decide whom to believe; this module does it for them, and imports neither.
 
 * :func:`forwarded_elements` reads an :rfc:`7239` ``Forwarded`` value;
-  :func:`last_value` reads an ``X-Forwarded-*`` list.
+  :func:`list_values` and :func:`last_value` read ``X-Forwarded-*`` lists.
 * :func:`compile_trust` turns a ``trusted_proxies`` argument into a
   :class:`Trust`, which says whether a connection's peer is trusted and reads
   one hop of a proxy header as an address (:meth:`Trust.node`).
+* :func:`host_name` says whether a value is a host that ``request.url`` can be
+  built from.
 
 Nothing here raises on what a client sends: a malformed value is ``None``.
 """
@@ -21,15 +23,16 @@ import ipaddress
 import re
 from typing import Final, TypeAlias
 
-from .utils import to_tuple
+from .utils import TCHARS, to_tuple
 
 __all__ = (
     "Trust",
     "TrustedProxy",
     "compile_trust",
     "forwarded_elements",
-    "is_token",
+    "host_name",
     "last_value",
+    "list_values",
 )
 
 #: What ``trusted_proxies`` may hold: addresses or networks, as strings or
@@ -56,7 +59,6 @@ NODE_CACHE_SIZE: Final = 1024
 _LONGEST_NODE: Final = 64
 
 # An RFC 9110 token: a header name or a Forwarded parameter name.
-_TCHARS = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
 # RFC 7239 / RFC 9110 quoted-string; obs-text stands for any non-ASCII character
 # because aiohttp hands header values over as decoded text.
 _QUOTED = r'"(?:[\t !#-\[\]-~\x80-\U0010ffff]|\\[\t -~\x80-\U0010ffff])*"'
@@ -66,14 +68,20 @@ _BARE = r"[!#$%&'*+\-.:^_`|~0-9A-Za-z\[\]]+"
 # One forwarded-pair (or none: RFC 9110 lets list and pair slots be empty) and
 # the separator after it. Each part can match in one way only, so a failing
 # match costs time linear in the input, whatever the input.
-_PAIR = re.compile(rf"[ \t]*(?:({_TCHARS})=({_BARE}|{_QUOTED})[ \t]*)?([;,]|\Z)")
+_PAIR = re.compile(rf"[ \t]*(?:({TCHARS})=({_BARE}|{_QUOTED})[ \t]*)?([;,]|\Z)")
 _ESCAPE = re.compile(r"\\(.)", re.DOTALL)
-_TOKEN = re.compile(rf"{_TCHARS}\Z")
 
 # A hop: "[v6]" or "[v6]:port", "v4" or "v4:port", or a bare v6 (what nginx's
 # $proxy_add_x_forwarded_for writes). RFC 7239 also allows an obfuscated port.
 _PORT = r"(?::(?:[0-9]{1,5}|_[A-Za-z0-9._-]+))?"
 _NODE = re.compile(rf"\[([0-9A-Fa-f:.]+)\]{_PORT}|([0-9.]+){_PORT}|([0-9A-Fa-f:.]+)")
+
+# An RFC 3986 host: reg-name (which covers IPv4) or an IPv6 literal, then an
+# optional decimal port.
+_HOST = re.compile(
+    r"((?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})+|\[([0-9A-Fa-f:.]+)\])"
+    r"(?::([0-9]{1,5}))?"
+)
 
 
 def forwarded_elements(value: str) -> list[dict[str, str]] | None:
@@ -108,14 +116,43 @@ def forwarded_elements(value: str) -> list[dict[str, str]] | None:
         pos = match.end()
 
 
+def list_values(lines: list[str]) -> list[str]:
+    """The values of a comma-separated header, every line in order, as one list.
+
+    Empty list elements are allowed and dropped (:rfc:`9110`, section 5.6.1).
+    """
+    values = []
+    for line in lines:
+        for item in line.split(","):
+            item = item.strip(" \t")
+            if item:
+                values.append(item)
+    return values
+
+
 def last_value(value: str) -> str:
     """The last non-empty value of a comma-separated header value."""
     return value.rstrip(" \t,").rpartition(",")[2].strip(" \t")
 
 
-def is_token(text: str) -> bool:
-    """Whether *text* is an :rfc:`9110` token, as a header name must be."""
-    return _TOKEN.match(text) is not None
+def host_name(text: str) -> str | None:
+    """The host of a ``Host``-like value without its port, if it is valid.
+
+    Valid is an :rfc:`3986` host, an ASCII reg-name (which covers IPv4) or an
+    IPv6 address in brackets, followed by an optional decimal port up to 65535:
+    what ``request.url`` can be built from without an error. Anything else,
+    such as a ``/``, ``@``, whitespace, a control or non-ASCII character, or an
+    empty or non-numeric port, gives ``None``.
+    """
+    match = _HOST.fullmatch(text)
+    if match is None:
+        return None
+    host, ipv6, port = match.groups()
+    if port is not None and int(port) > 65535:
+        return None
+    if ipv6 is not None and _address(ipaddress.IPv6Address, ipv6) is None:
+        return None
+    return host
 
 
 def compile_trust(trusted_proxies: object) -> Trust:

@@ -41,9 +41,9 @@ from .forwarded import (
     TrustedProxy,
     compile_trust,
     forwarded_elements,
-    is_token,
     last_value,
 )
+from .utils import is_token
 
 if TYPE_CHECKING:
     from multidict import CIMultiDictProxy

@@ -38,13 +38,12 @@ import os
 import re
 from collections.abc import Callable, Collection
 from contextvars import ContextVar
-from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from typing import Final, TypeAlias
 
 from aiohttp import web
 
 from .annotations import Handler, Middleware
-from .forwarded import compile_trust
+from .forwarded import TrustedProxy, compile_trust
 from .utils import check_bool, check_token, request_key
 
 __all__ = (
@@ -71,7 +70,6 @@ MAX_LENGTH: Final = 128
 #: ``"aiohttp_middlewares.request_id"``.
 REQUEST_ID_KEY = request_key("request_id", str)
 
-_TrustedProxy: TypeAlias = str | IPv4Address | IPv6Address | IPv4Network | IPv6Network
 _Accept: TypeAlias = Callable[[str], object]
 
 # The header and the id of the request whose code runs. Each request runs in
@@ -90,7 +88,7 @@ def request_id_middleware(
     header: str = DEFAULT_HEADER,
     generator: Callable[[], str] | None = None,
     validator: Callable[[str], bool] | None = None,
-    trusted_proxies: Collection[_TrustedProxy] | None = None,
+    trusted_proxies: Collection[TrustedProxy] | None = None,
     keep_incoming: bool = True,
 ) -> Middleware:
     """Middleware giving every request an id, on its answer and in its logs.

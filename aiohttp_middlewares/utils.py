@@ -34,6 +34,7 @@ from .annotations import Url, Urls
 __all__ = (
     "CACHE_PATH_LENGTH",
     "CACHE_SIZE",
+    "TCHARS",
     "Matcher",
     "UrlMap",
     "check_bool",
@@ -42,6 +43,7 @@ __all__ = (
     "check_token",
     "compile_url_map",
     "compile_urls",
+    "is_token",
     "match_path",
     "match_request",
     "method_names",
@@ -65,6 +67,10 @@ CACHE_SIZE: Final = 1024
 CACHE_PATH_LENGTH: Final = 256
 
 _NO_KEY: Final[frozenset[str]] = frozenset()
+#: An :rfc:`9110` token (section 5.6.2: one or more tchar), as a regex: what a
+#: header name is, and a parameter name of ``Forwarded``.
+TCHARS: Final = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
+_TOKEN: Final = re.compile(TCHARS)
 # What an HTTP field value may not hold (RFC 9110, section 5.5): CR, LF, NUL
 # and the other control characters; HTAB is allowed.
 _NOT_FIELD_VALUE: Final = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
@@ -416,8 +422,9 @@ def _method_set(value: object, argument: str, key: object) -> frozenset[str]:
     )
 
 
-# An RFC 9110 token (section 5.6.2), as a field name must be.
-_TOKEN: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+def is_token(text: str) -> bool:
+    """Whether *text* is an :rfc:`9110` token, as a header name must be."""
+    return _TOKEN.fullmatch(text) is not None
 
 
 def check_token(value: object, argument: str) -> str:
@@ -432,7 +439,7 @@ def check_token(value: object, argument: str) -> str:
         raise TypeError(
             f"{argument} must be a str, not {type(value).__name__}: {value!r}"
         )
-    if _TOKEN.fullmatch(value) is None:
+    if not is_token(value):
         raise ValueError(
             f"{argument} must be a header name (an RFC 9110 token), not {value!r}"
         )

@@ -33,7 +33,7 @@ from . import stack as config
 
 CONNECTIONS = 4
 CORS_STACKS = frozenset({"cors", "aiohttp-cors", "full"})
-REQUEST_ID_STACKS = frozenset({"request-id", "uuid.uuid4"})
+REQUEST_ID_STACKS = frozenset({"request-id", "uuid.uuid4", "full"})
 CASES = {
     "GET": ("GET", config.HEADERS),
     "preflight": ("OPTIONS", config.PREFLIGHT_HEADERS),
@@ -59,7 +59,8 @@ ROWS = (
     Row("aiohttp-cors", "GET", versus="cors"),
     Row("error", "GET"),
     Row("https", "GET"),
-    Row("XForwardedRelaxed", "GET", versus="https"),
+    Row("proxy", "GET"),
+    Row("XForwardedRelaxed", "GET", versus="proxy"),
     Row("timeout", "GET"),
     Row("timeout-limits", "GET"),
     Row("asyncio.timeout", "GET", versus="timeout"),
@@ -234,7 +235,7 @@ def table(results: dict[Row, float], small: int, large: int) -> str:
         )
     if floor is not None and ("full", "GET") in ours:
         lines.append(
-            f"full GET above the floor (five no-op middlewares): "
+            f"full GET above the floor (as many no-op middlewares): "
             f"{ours['full', 'GET'] - floor:,.0f}"
         )
     return "\n".join(lines)

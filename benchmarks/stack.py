@@ -17,6 +17,7 @@ from aiohttp_middlewares import (
     cors_middleware,
     error_middleware,
     https_middleware,
+    proxy_middleware,
     request_id_middleware,
     shield_middleware,
     timeout_middleware,
@@ -45,6 +46,9 @@ TIMEOUT_IGNORE: UrlDict = {
 }
 
 FACTORIES: dict[str, Callable[[], Middleware]] = {
+    "request-id": request_id_middleware,
+    # Behind nginx on the same machine, as docs/examples/proxy_behind_nginx.py.
+    "proxy": lambda: proxy_middleware(trusted_proxies=["127.0.0.1", "::1"]),
     "cors": lambda: cors_middleware(
         origins=[
             *EXACT_ORIGINS,
@@ -57,12 +61,9 @@ FACTORIES: dict[str, Callable[[], Middleware]] = {
     "timeout": lambda: timeout_middleware(LIMIT, ignore=TIMEOUT_IGNORE),
     "shield": lambda: shield_middleware(methods=NON_IDEMPOTENT_METHODS),
 }
-
-#: Ours, measured alone and not (yet) part of the ``full`` stack.
-ALONE: dict[str, Callable[[], Middleware]] = {
-    "request-id": request_id_middleware,
-}
-
+#: The recommended production stack of the README, outermost first:
+#: proxy_middleware sets the scheme too, so https_middleware is not in it.
+FULL = ("request-id", "proxy", "cors", "error", "timeout", "shield")
 
 #: Other configurations of ours, each measured alone, never part of ``full``.
 VARIANTS: dict[str, Callable[[], Middleware]] = {
@@ -130,19 +131,19 @@ def middlewares(stack: str) -> list[Middleware]:
 
     ``bare`` and ``aiohttp-cors`` have none; ``noop`` has one that only
     awaits the handler and ``floor`` five (what aiohttp itself charges for
-    running five middlewares); ``full`` has all five of ours in the
-    recommended order; any other name is one of ours, one variant of them,
-    or one peer, alone.
+    running as many middlewares as ``full`` has); ``full`` has those of
+    :data:`FULL`, the recommended order; any other name is one of ours, one
+    variant of them, or one peer, alone.
     """
     if stack in {"bare", "aiohttp-cors"}:
         return []
     if stack == "noop":
         return [_noop]
     if stack == "floor":
-        return [_noop] * 5
+        return [_noop] * len(FULL)
     if stack == "full":
-        return [factory() for factory in FACTORIES.values()]
-    return [{**FACTORIES, **ALONE, **VARIANTS, **PEERS}[stack]()]
+        return [FACTORIES[name]() for name in FULL]
+    return [{**FACTORIES, **VARIANTS, **PEERS}[stack]()]
 
 
 async def handler(request: web.Request) -> web.StreamResponse:

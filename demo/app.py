@@ -1,4 +1,4 @@
-"""The six middlewares at work in a browser: ``make demo``.
+"""The recommended middlewares at work in a browser: ``make demo``.
 
 Two aiohttp applications on two origins:
 
@@ -36,10 +36,11 @@ from aiohttp import web
 
 from aiohttp_middlewares import (
     NON_IDEMPOTENT_METHODS,
+    ProxyAccessLogger,
     RequestIdFilter,
     cors_middleware,
     error_middleware,
-    https_middleware,
+    proxy_middleware,
     request_id_middleware,
     request_id_on_response_prepare,
     shield_middleware,
@@ -75,14 +76,21 @@ def create_api_app(page_origin: str, *, timeout: float = TIMEOUT) -> web.Applica
     app = web.Application(
         middlewares=[
             request_id_middleware(),
+            # The page's requests come from this machine, as a local proxy's
+            # would: the "Behind a proxy" button sends what such a proxy sends.
+            proxy_middleware(trusted_proxies=["127.0.0.1", "::1"]),
             cors_middleware(
                 origins=[page_origin],
-                allow_headers=("Content-Type", "X-Demo-Token", "X-Forwarded-Proto"),
+                allow_headers=(
+                    "Content-Type",
+                    "X-Demo-Token",
+                    "X-Forwarded-For",
+                    "X-Forwarded-Proto",
+                ),
                 # The page shows the id of every answer.
                 expose_headers=("X-Request-ID",),
             ),
             error_middleware(),
-            https_middleware(),
             timeout_middleware(timeout),
             shield_middleware(methods=NON_IDEMPOTENT_METHODS),
         ]
@@ -98,7 +106,7 @@ def create_api_app(page_origin: str, *, timeout: float = TIMEOUT) -> web.Applica
     app.router.add_get("/api/slow", slow)
     app.router.add_post("/api/saves/{id}", save)
     app.router.add_get("/api/saves/{id}", saved)
-    app.router.add_get("/api/scheme", scheme)
+    app.router.add_get("/api/proxied", proxied)
     return app
 
 
@@ -168,9 +176,14 @@ async def saved(request: web.Request) -> web.Response:
     return web.json_response(entry)
 
 
-async def scheme(request: web.Request) -> web.Response:
+async def proxied(request: web.Request) -> web.Response:
     return web.json_response(
-        {"scheme": request.scheme, "secure": request.secure, "url": str(request.url)}
+        {
+            "client": request.remote,
+            "scheme": request.scheme,
+            "secure": request.secure,
+            "url": str(request.url),
+        }
     )
 
 
@@ -202,8 +215,14 @@ async def serve(
     api = create_api_app(page_url, timeout=timeout)
     runners = [
         (web.AppRunner(create_page_app(api_url, timeout=timeout)), page_port),
-        # Cancel a request whose client went away, as a production server should.
-        (web.AppRunner(api, handler_cancellation=True), api_port),
+        # Cancel a request whose client went away, as a production server
+        # should, and log the client that proxy_middleware found.
+        (
+            web.AppRunner(
+                api, handler_cancellation=True, access_log_class=ProxyAccessLogger
+            ),
+            api_port,
+        ),
     ]
     try:
         for runner, port in runners:

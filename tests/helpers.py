@@ -6,18 +6,21 @@
   tests needing a Debian binary), :func:`free_port`, :data:`CHROMIUM_ARGS`,
   :func:`run_as_script`.
 * nginx in front of an app, configured as the deployment docs say:
-  :class:`Nginx`, :data:`StartNginx`, :func:`start_nginx`.
-* Middlewares called without a server: :func:`call`.
+  :class:`Nginx`, :data:`StartNginx`, :func:`start_nginx`; a second one in
+  front of it: :data:`StartFrontNginx`, :func:`start_front_nginx`.
+* Middlewares called without a server: :func:`call`, :class:`Transport`.
 * Requests whose task gets cancelled: :func:`serving`, :func:`send`,
   :func:`disconnect`, :class:`Outcome`.
 * error_middleware: :func:`app_with`, :func:`raising`, :func:`answering`,
   :func:`answering_with`, :func:`error_records`, :func:`package_errors`;
-  request bodies aiohttp
-  cannot read: :func:`reading_app`, :func:`pure_python_server`.
+  request bodies aiohttp cannot read: :func:`reading_app`,
+  :func:`pure_python_server`.
 * cors_middleware: :func:`api_app`, :func:`serve`, :func:`cors_headers`,
   :func:`recorder`.
 * request_id_middleware: :class:`Lines`, :func:`logged`, :func:`echo_id`,
   :data:`NEW_ID`, :func:`finish_after_client_left`.
+* proxy_middleware: :data:`CLIENT`, :func:`report`, :func:`report_app`,
+  :func:`reported`, :func:`get_report`, :func:`bound_to`, :class:`AccessLog`.
 """
 
 from __future__ import annotations
@@ -40,9 +43,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from multidict import CIMultiDict
 
 from aiohttp_middlewares import (
     RequestIdFilter,
@@ -127,7 +132,7 @@ def package_imported_from(pythonpath: Path, cwd: Path) -> Path:
 
 
 def run_as_script(
-    monkeypatch: pytest.MonkeyPatch, path: Path
+    monkeypatch: pytest.MonkeyPatch, path: str | Path
 ) -> tuple[web.Application, dict[str, Any]]:
     """Run the example *path* as ``python path`` would, without serving.
 
@@ -159,6 +164,9 @@ class Nginx:
 
 #: What the ``nginx`` fixture gives: start nginx in front of a test server.
 StartNginx: TypeAlias = Callable[[TestServer], Nginx]
+#: What the ``front_nginx`` fixture gives: start nginx in front of an nginx,
+#: connecting from a loopback address; its URL.
+StartFrontNginx: TypeAlias = Callable[[Nginx, str], str]
 
 
 def start_nginx(
@@ -176,10 +184,7 @@ def start_nginx(
     *processes* as soon as it starts, for the caller to stop.
     """
     https_port, http_port = free_port(), free_port()
-    cert = ca.issue_cert("127.0.0.1", "localhost")
-    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
-    cert.private_key_and_cert_chain_pem.write_to_path(str(cert_path))
-    cert.private_key_pem.write_to_path(str(key_path))
+    cert_path, key_path = _certificate(ca, folder)
     site = NGINX_CONF.read_text()
     for old, new in {
         "server 127.0.0.1:8080;": f"server 127.0.0.1:{upstream_port};",
@@ -190,6 +195,68 @@ def start_nginx(
     }.items():
         assert site.count(old) == 1, f"{NGINX_CONF.name} no longer has {old!r}"
         site = site.replace(old, new)
+    error_log = _run_nginx(binary, folder, site, https_port, processes)
+    context = ssl.create_default_context()
+    ca.configure_trust(context)
+    return Nginx(
+        https_url=f"https://127.0.0.1:{https_port}",
+        http_url=f"http://127.0.0.1:{http_port}",
+        ssl=context,
+        error_log=error_log,
+    )
+
+
+def start_front_nginx(
+    binary: str,
+    ca: trustme.CA,
+    folder: Path,
+    upstream: Nginx,
+    bind: str,
+    processes: list[subprocess.Popen[bytes]],
+) -> str:
+    """Start a second nginx, over TLS, in front of *upstream*; return its URL.
+
+    It stands for a load balancer before the documented nginx: it appends the
+    client's address to ``X-Forwarded-For`` and connects to *upstream* from
+    the loopback address *bind*, so that the application can tell the hops
+    apart. Its clients trust the certificate that *upstream*'s trust.
+    """
+    folder.mkdir()
+    port = free_port()
+    cert_path, key_path = _certificate(ca, folder)
+    site = (
+        "server {\n"
+        f"  listen 127.0.0.1:{port} ssl;\n"
+        f"  ssl_certificate {cert_path};\n"
+        f"  ssl_certificate_key {key_path};\n"
+        "  location / {\n"
+        f"    proxy_pass {upstream.https_url};\n"
+        f"    proxy_bind {bind};\n"
+        "    proxy_set_header Host $http_host;\n"
+        "    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n"
+        "  }\n"
+        "}\n"
+    )
+    _run_nginx(binary, folder, site, port, processes)
+    return f"https://127.0.0.1:{port}"
+
+
+def _certificate(ca: trustme.CA, folder: Path) -> tuple[Path, Path]:
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert.private_key_and_cert_chain_pem.write_to_path(str(cert_path))
+    cert.private_key_pem.write_to_path(str(key_path))
+    return cert_path, key_path
+
+
+def _run_nginx(
+    binary: str,
+    folder: Path,
+    site: str,
+    port: int,
+    processes: list[subprocess.Popen[bytes]],
+) -> Path:
+    """Run nginx serving *site* from *folder* until *port* listens; its error log."""
     (folder / "site.conf").write_text(site)
     error_log = folder / "error.log"
     main = folder / "nginx.conf"
@@ -220,15 +287,8 @@ def start_nginx(
         stderr=subprocess.PIPE,
     )
     processes.append(process)
-    _wait_listening(process, https_port, error_log)
-    context = ssl.create_default_context()
-    ca.configure_trust(context)
-    return Nginx(
-        https_url=f"https://127.0.0.1:{https_port}",
-        http_url=f"http://127.0.0.1:{http_port}",
-        ssl=context,
-        error_log=error_log,
-    )
+    _wait_listening(process, port, error_log)
+    return error_log
 
 
 def stop_processes(processes: Iterable[subprocess.Popen[bytes]]) -> None:
@@ -260,6 +320,20 @@ def _wait_listening(process: subprocess.Popen[bytes], port: int, log: Path) -> N
 # Middlewares called without a server
 
 
+class Transport:
+    """A transport whose peer address is whatever the test says.
+
+    For ``make_mocked_request(..., transport=Transport(peer))``: the peer
+    that https_middleware and proxy_middleware check.
+    """
+
+    def __init__(self, peername: object) -> None:
+        self.peername = peername
+
+    def get_extra_info(self, name: str, default: object = None) -> object:
+        return self.peername if name == "peername" else default
+
+
 async def call(
     middleware: Middleware, request: web.Request, handler: Handler
 ) -> web.StreamResponse:
@@ -283,14 +357,15 @@ async def call(
 
 @asynccontextmanager
 async def serving(
-    app: web.Application, *, handler_cancellation: bool = True
+    app: web.Application, *, handler_cancellation: bool = True, **kwargs: Any
 ) -> AsyncIterator[int]:
     """Serve *app* on a free loopback port; yield the port.
 
     Handler cancellation is on unless *handler_cancellation* is false, as
-    ``web.run_app`` runs an app by default.
+    ``web.run_app`` runs an app by default; *kwargs* go to
+    :class:`aiohttp.web.AppRunner` (``access_log_class`` ...) as ``run_app``'s do.
     """
-    runner = web.AppRunner(app, handler_cancellation=handler_cancellation)
+    runner = web.AppRunner(app, handler_cancellation=handler_cancellation, **kwargs)
     await runner.setup()
     try:
         await web.TCPSite(runner, "127.0.0.1", 0).start()
@@ -666,3 +741,111 @@ async def finish_after_client_left(work: Handler) -> None:
         await outcome.done.wait()
         assert isinstance(outcome.error, asyncio.CancelledError)
         cancelled.set()
+
+
+# proxy_middleware
+
+#: Where the proxy tests' clients connect from: a loopback address other than
+#: 127.0.0.1, the proxy's, so that the application can tell the two apart.
+CLIENT = "127.0.0.2"
+
+
+async def report(request: web.Request) -> web.Response:
+    """A handler answering, as JSON, what it sees of the client and the URL."""
+    return web.json_response(
+        {
+            "remote": request.remote,
+            "scheme": request.scheme,
+            "secure": request.secure,
+            "host": request.host,
+            "url": str(request.url),
+        }
+    )
+
+
+def report_app(*middlewares: Middleware) -> web.Application:
+    """An application answering :func:`report` on ``GET /`` and ``GET /items``.
+
+    An outer middleware remembers the request it passes on, so the answer's
+    ``X-Cloned`` header can say whether *middlewares* handed the handler a
+    clone (``True``) or the request itself (``False``).
+    """
+    passed: list[web.Request] = []
+
+    @web.middleware
+    async def remember(request: web.Request, handler: Handler) -> web.StreamResponse:
+        passed[:] = [request]
+        return await handler(request)
+
+    async def reporting(request: web.Request) -> web.StreamResponse:
+        response = await report(request)
+        response.headers["X-Cloned"] = str(request is not passed[0])
+        return response
+
+    app = web.Application(middlewares=[remember, *middlewares])
+    app.router.add_get("/", reporting)
+    app.router.add_get("/items", reporting)
+    return app
+
+
+async def reported(response: aiohttp.ClientResponse) -> dict[str, Any]:
+    """What :func:`report` answered, and ``cloned`` from :func:`report_app`."""
+    assert response.status == 200, await response.text()
+    result: dict[str, Any] = await response.json()
+    if "X-Cloned" in response.headers:
+        result["cloned"] = response.headers["X-Cloned"] == "True"
+    return result
+
+
+async def get_report(
+    client: TestClient[web.Request, web.Application],
+    headers: Mapping[str, str] | Iterable[tuple[str, str]] = (),
+) -> dict[str, Any]:
+    """``GET /`` of a :func:`report_app` with *headers* (lines may repeat)."""
+    async with client.get("/", headers=CIMultiDict(headers)) as response:
+        return await reported(response)
+
+
+def bound_to(address: str, **kwargs: Any) -> aiohttp.TCPConnector:
+    """A connector whose connections come from *address* (a loopback one)."""
+    return aiohttp.TCPConnector(
+        local_addr=(address, 0), family=socket.AF_INET, **kwargs
+    )
+
+
+class AccessLog(logging.Handler):
+    """The lines aiohttp's access logger writes, and an event for each.
+
+    aiohttp logs a request after its response is sent, so a client may read
+    the answer before the line exists: :meth:`next_line` waits for it.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+        self.written = asyncio.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+        self.written.set()
+
+    async def next_line(self) -> str:
+        """The oldest line not returned yet, waiting up to ten seconds for it."""
+        while not self.lines:
+            self.written.clear()
+            await asyncio.wait_for(self.written.wait(), 10)
+        return self.lines.pop(0)
+
+    @classmethod
+    @contextmanager
+    def capture(cls) -> Iterator[AccessLog]:
+        """Enable aiohttp's access logger (INFO) and collect its lines."""
+        access = logging.getLogger("aiohttp.access")
+        handler, level = cls(), access.level
+        access.addHandler(handler)
+        access.setLevel(logging.INFO)
+        try:
+            yield handler
+        finally:
+            access.removeHandler(handler)
+            access.setLevel(level)

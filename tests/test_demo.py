@@ -69,7 +69,15 @@ async def test_allowed_request_reads_only_the_exposed_header(page: Page) -> None
             "504 Gateway Timeout",
             ["content-type: application/json", '"detail": "Request handling exceeded'],
         ),
-        ("https", "200 OK", ['"scheme": "https"', '"url": "https://localhost:']),
+        (
+            "https",
+            "200 OK",
+            [
+                '"client": "203.0.113.7"',
+                '"scheme": "https"',
+                '"url": "https://localhost:',
+            ],
+        ),
     ],
 )
 async def test_button_shows_the_api_answer_to_the_page(

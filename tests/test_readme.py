@@ -23,7 +23,11 @@ from docutils import nodes
 from docutils.core import publish_doctree
 
 import aiohttp_middlewares
-from aiohttp_middlewares import request_id_on_response_prepare, wait_shielded
+from aiohttp_middlewares import (
+    ProxyAccessLogger,
+    request_id_on_response_prepare,
+    wait_shielded,
+)
 from aiohttp_middlewares.annotations import Handler
 
 from .helpers import ROOT
@@ -36,6 +40,7 @@ PYTHON_SECTIONS = (
     "Errors",
     "Timeout",
     "Shield",
+    "Proxy",
     "HTTPS",
     "Request id",
 )
@@ -60,10 +65,10 @@ def code_blocks() -> list[tuple[str, str, str]]:
     return found
 
 
-def run_block(section: str) -> web.Application:
-    """Execute the Python block of *section*; return the ``app`` it builds."""
+def run_block(section: str, name: str = "readme") -> web.Application:
+    """Execute the Python block of *section* as module *name*; return its ``app``."""
     (code,) = (c for s, lang, c in code_blocks() if s == section and lang == "python")
-    namespace: dict[str, Any] = {}
+    namespace: dict[str, Any] = {"__name__": name}
     exec(compile(code, f"README.rst ({section})", "exec"), namespace)  # noqa: S102
     app = namespace["app"]
     assert isinstance(app, web.Application)
@@ -167,17 +172,34 @@ def test_long_description_has_no_links_into_the_repository() -> None:
         assert uri.startswith(("https://", "http://")), uri
 
 
-def test_quick_start_stacks_the_six_middlewares_request_id_outermost() -> None:
+def test_quick_start_stacks_six_middlewares_request_id_outermost() -> None:
     app = run_block("Quick start")
     assert request_id_on_response_prepare in app.on_response_prepare
     assert modules(app) == [
         "aiohttp_middlewares.request_id",
+        "aiohttp_middlewares.proxy",
         "aiohttp_middlewares.cors",
         "aiohttp_middlewares.error",
-        "aiohttp_middlewares.https",
         "aiohttp_middlewares.timeout",
         "aiohttp_middlewares.shield",
     ]
+
+
+async def who(request: web.Request) -> web.Response:
+    return web.Response(text=f"{request.remote} {request.url}")
+
+
+async def test_quick_start_handlers_see_the_client_behind_the_proxy(
+    aiohttp_client: Client,
+) -> None:
+    client = await serve_block(aiohttp_client, "Quick start", "/who", who)
+    headers = {
+        "X-Forwarded-For": "6.6.6.6, 203.0.113.7",
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Host": "api.example.com",
+    }
+    response = await client.get("/who", headers=headers)
+    assert await response.text() == "203.0.113.7 https://api.example.com/who"
 
 
 async def test_quick_start_error_answers_carry_cors_headers(
@@ -279,6 +301,28 @@ async def test_request_id_example_logs_the_id_of_each_request(
     assert handled == "[readme-1] handled"
     assert access.startswith("[readme-1] 127.0.0.1 ")
     assert '"GET / HTTP/1.1" 200' in access
+
+
+async def test_proxy_example_sees_the_client_and_refuses_other_hosts(
+    aiohttp_client: Client,
+) -> None:
+    client = await serve_block(aiohttp_client, "Proxy", "/", who)
+    headers = {"X-Forwarded-For": "6.6.6.6, 203.0.113.7", "Host": "shop.example.com"}
+    response = await client.get("/", headers=headers)
+    assert await response.text() == "203.0.113.7 http://shop.example.com/"
+    response = await client.get("/", headers={"Host": "evil.test"})
+    assert response.status == 400
+
+
+def test_proxy_example_runs_with_the_access_logger(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(web, "run_app", lambda app, **kwargs: calls.append(kwargs))
+    run_block("Proxy", name="__main__")
+    assert calls == [
+        {"host": "127.0.0.1", "port": 8080, "access_log_class": ProxyAccessLogger}
+    ]
 
 
 async def test_https_example_trusts_a_listed_proxy(aiohttp_client: Client) -> None:
