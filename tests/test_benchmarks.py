@@ -21,6 +21,7 @@ pytestmark = pytest.mark.bench
 # The in-process table's stacks and cases, as benchmarks/inprocess.py has them.
 INPROCESS_STACKS = (
     "bare",
+    "request-id",
     "proxy",
     "cors",
     "error",
