@@ -25,6 +25,7 @@ __all__ = (
     "Url",
     "UrlCollection",
     "UrlDict",
+    "UrlLimits",
     "Urls",
 )
 
@@ -65,3 +66,7 @@ UrlDict: TypeAlias = Mapping[Url, str | StrCollection]
 
 #: What the ``urls`` and ``ignore`` arguments accept.
 Urls: TypeAlias = UrlCollection | UrlDict
+
+#: URLs mapped to a time limit in seconds, as ``timeout_middleware(limits=...)``
+#: takes them (an ``int`` is a ``float`` here too).
+UrlLimits: TypeAlias = Mapping[Url, float]

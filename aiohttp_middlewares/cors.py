@@ -208,8 +208,9 @@ def cors_middleware(
 ) -> Middleware:
     """Middleware to provide CORS headers for aiohttp applications.
 
-    Put it first (outermost) in ``middlewares``, so that it sees every answer,
-    including those of an ``error_middleware``::
+    Put it outermost in ``middlewares`` but for ``request_id_middleware`` and
+    ``proxy_middleware`` (the README's quick start has the whole order), so
+    that it sees every answer, including those of an ``error_middleware``::
 
         app = web.Application(
             middlewares=[
@@ -336,7 +337,7 @@ def cors_middleware(
             # Only origins that no exact origin or regex allows pay for this.
             allowed = await check_origin(request)
         if requested is not None and origin is not None:
-            return _answered(preflight(request, origin, allowed))
+            return preflight(request, origin, allowed)
         try:
             response = await handler(request)
         except web.HTTPException as exc:
@@ -712,8 +713,11 @@ def _preflight_answerer(
     def answer(request: web.Request, origin: str, allowed: _Grant) -> web.Response:
         if not allowed:
             logger.info("CORS preflight refused: origin %r is not allowed", origin)
-            return web.Response(status=403, text="", headers=refused)
+            response = web.Response(status=403, text="", headers=refused)
+            response[_ANSWERED] = True
+            return response
         response = web.Response(text="", headers=accepted)
+        response[_ANSWERED] = True
         response.headers.extend(allowed)
         asked = request.headers
         if any_method and (method := _asked_method(asked)):
@@ -785,11 +789,6 @@ def _preflight_checker(
             )
 
     return check
-
-
-def _answered(response: web.Response) -> web.Response:
-    response[_ANSWERED] = True
-    return response
 
 
 def _answer(response: web.StreamResponse, allowed: _Grant, expose: _Expose) -> None:

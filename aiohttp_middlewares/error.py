@@ -1,10 +1,11 @@
 """Turn every failure of a request handler into a clean error response.
 
 :func:`error_middleware` wraps the handlers of an application. When a handler
-raises, it picks an *error handler* (the first ``config`` key that matches the
-request path, else ``default_handler``), stores the exception on the request
-and lets that error handler answer; the error handler reads the exception
-through :func:`error_context`. Two error handlers ship with the package:
+raises, it picks an *error handler* (the ``exception_handlers`` key that fits
+the error best, else the first ``config`` key that matches the request path,
+else ``default_handler``), stores the exception on the request and lets that
+error handler answer; the error handler reads the exception through
+:func:`error_context`. Two error handlers ship with the package:
 :func:`default_error_handler` (JSON ``{"detail": ...}``) and
 :func:`problem_error_handler` (RFC 9457 ``application/problem+json``).
 
@@ -18,7 +19,11 @@ rest of HTTP working:
   ``WWW-Authenticate``, ``Retry-After``, ``Set-Cookie`` ...) are kept on the
   error response;
 * a timeout (:class:`asyncio.TimeoutError`, as ``timeout_middleware`` raises)
-  answers 504 Gateway Timeout;
+  answers 504 Gateway Timeout; ``timeout_middleware``'s own is not logged
+  again, it logs it itself;
+* a request body that aiohttp cannot read (a broken chunked body, a failed
+  decompression: :class:`aiohttp.web.RequestPayloadError`) is the client's
+  fault: it answers 400 Bad Request, logged at INFO;
 * a client that closed its connection is logged at INFO as 499, the way nginx
   counts it, and no error handler runs;
 * ``asyncio.CancelledError``, ``KeyboardInterrupt`` and ``SystemExit`` are never
@@ -38,12 +43,21 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any, TypeAlias
+from typing import Any, NamedTuple, TypeAlias
 
 from aiohttp import web
+from aiohttp.http import HttpProcessingError
 
 from .annotations import ExceptionType, Handler, Middleware, Url
-from .utils import Matcher, compile_urls, request_key, routed_path, to_tuple
+from .cancellation import RequestTimeout
+from .utils import (
+    Matcher,
+    check_bool,
+    compile_urls,
+    request_key,
+    routed_path,
+    to_tuple,
+)
 
 __all__ = (
     "ERROR_KEY",
@@ -80,6 +94,7 @@ _PROBLEM_MEMBERS = frozenset({"type", "title", "status", "detail", "instance"})
 _Respond: TypeAlias = Callable[[web.Request, Exception], Awaitable[web.StreamResponse]]
 _Config: TypeAlias = Mapping[Url, Handler]
 _IgnoreExceptions: TypeAlias = ExceptionType | tuple[ExceptionType, ...]
+_ExceptionHandlers: TypeAlias = Mapping[ExceptionType | int, Handler]
 
 
 @dataclass
@@ -90,36 +105,48 @@ class ErrorContext:
     :param message: ``str(err)``; when that is empty, the phrase of *status*
         (``"Gateway Timeout"`` for a bare :class:`asyncio.TimeoutError`).
     :param status: The exception's integer ``status`` attribute when it is an
-        error status (400 to 599); else 504 for a timeout, else 500.
+        error status (400 to 599); else 504 for a timeout, 400 for a request
+        body that aiohttp could not read, and 500 for anything else.
     :param data: The exception's ``data`` attribute when it has one (not
         ``None``); else ``{"detail": message}``.
+    :param hidden: Whether *message* must not reach the client: the middleware
+        runs with ``hide_unexpected_messages=True`` and the error is
+        unexpected (not an :class:`aiohttp.web.HTTPException`, and without a
+        ``status`` or ``data`` of its own). Answer with the phrase of *status*
+        then, as both shipped error handlers do; the log has the message.
     """
 
     err: Exception
     message: str
     status: int
     data: Any
+    hidden: bool = False
 
 
 # The status the middleware found, so that error_context() need not read the
-# exception's status (perhaps a failing property) again.
+# exception's status (perhaps a failing property) again, and whether to hide
+# the message unless the exception has data of its own (read when answering).
 _STATUS_KEY = request_key("error_status", int)
+_HIDE_KEY = request_key("error_hide", bool)
 
 
 async def default_error_handler(request: web.Request) -> web.Response:
     """Default error handler to respond with JSON error details.
 
     A handler that raises ``ValueError("wrong value")`` gets a 500 response
-    with ``{"detail": "wrong value"}``; an unknown path gets 404 with
-    ``{"detail": "Not Found"}``. An exception with ``status`` and ``data``
-    attributes gets that status and ``data`` as the JSON body.
+    with ``{"detail": "wrong value"}`` (``{"detail": "Internal Server
+    Error"}`` under ``hide_unexpected_messages=True``); an unknown path gets
+    404 with ``{"detail": "Not Found"}``. An exception with ``status`` and
+    ``data`` attributes gets that status and ``data`` as the JSON body.
 
     :param request: The request whose handler failed.
     :return: A JSON response with the ``data`` and ``status`` of
-        :func:`error_context`.
+        :func:`error_context`, or ``{"detail": <status phrase>}`` when its
+        message is ``hidden``.
     """
     with error_context(request) as context:
-        return web.json_response(context.data, status=context.status, dumps=_json)
+        data = {"detail": _phrase(context.status)} if context.hidden else context.data
+        return web.json_response(data, status=context.status, dumps=_json)
 
 
 async def problem_error_handler(request: web.Request) -> web.Response:
@@ -128,8 +155,9 @@ async def problem_error_handler(request: web.Request) -> web.Response:
     The response is ``application/problem+json`` with the members ``type``
     (the exception's ``type`` attribute when it is a string, else
     ``"about:blank"``), ``title`` (the status phrase), ``status``, ``detail``
-    (the error message) and ``instance`` (the request path as the client sent
-    it, still percent-encoded, without the query: a URI reference, as RFC 9457
+    (the error message, or the status phrase when it is ``hidden``) and
+    ``instance`` (the request path as the client sent it, still
+    percent-encoded, without the query: a URI reference, as RFC 9457
     requires). When the exception's ``data`` is a dict, its other keys come
     along as extension members. Use it as
     ``error_middleware(default_handler=problem_error_handler)``.
@@ -140,12 +168,13 @@ async def problem_error_handler(request: web.Request) -> web.Response:
     with error_context(request) as context:
         kind = _attribute(context.err, "type")
         extensions = context.data if isinstance(context.data, Mapping) else {}
+        title = _phrase(context.status)
         problem = {
             **{k: v for k, v in extensions.items() if k not in _PROBLEM_MEMBERS},
             "type": kind if isinstance(kind, str) else "about:blank",
-            "title": _phrase(context.status),
+            "title": title,
             "status": context.status,
-            "detail": context.message,
+            "detail": title if context.hidden else context.message,
             "instance": request.rel_url.raw_path,
         }
         return web.Response(
@@ -160,21 +189,33 @@ def error_middleware(
     default_handler: Handler = default_error_handler,
     config: _Config | None = None,
     ignore_exceptions: _IgnoreExceptions | None = None,
+    exception_handlers: _ExceptionHandlers | None = None,
+    hide_unexpected_messages: bool = False,
 ) -> Middleware:
     """Middleware to handle exceptions in aiohttp applications.
 
     To catch all errors, put it on top of the middlewares, below
-    ``cors_middleware`` only (so that error responses get CORS headers too) and
-    above ``timeout_middleware`` (so that timeouts become 504 responses)::
+    ``request_id_middleware``, ``proxy_middleware`` and ``cors_middleware``
+    only (so that error responses carry the id and the CORS headers, and the
+    error handlers see the client) and above ``timeout_middleware`` (so that
+    timeouts become 504 responses)::
 
         app = web.Application(
             middlewares=[error_middleware(), timeout_middleware(29.5)]
         )
 
-    :param default_handler: The error handler called when no ``config`` key
-        matches the request path: an async function that takes the request and
-        returns a response, reading the error with :func:`error_context`.
-        By default: :func:`default_error_handler`.
+    The error handler that answers is, in this order: the one of the
+    ``exception_handlers`` key that fits the error best; else the one of the
+    first ``config`` key that matches the request path; else
+    ``default_handler``. What is said about the error wins over what is said
+    about the path. Ignored exceptions and ``HTTPException`` below 400 are
+    raised again before any error handler is picked.
+
+    :param default_handler: The error handler called when no
+        ``exception_handlers`` key fits the error and no ``config`` key matches
+        the request path: an async function that takes the request and returns
+        a response, reading the error with :func:`error_context`. By default:
+        :func:`default_error_handler`.
     :param config: A dict of URL to error handler, for applications that answer
         errors differently by path. A URL is an exact path string, a
         :class:`yarl.URL` or a compiled regex (matched with ``re.match``); the
@@ -182,14 +223,45 @@ def error_middleware(
     :param ignore_exceptions: An exception class, or a tuple of them, that the
         middleware raises again untouched (``web.HTTPNotFound`` then gets
         aiohttp's own 404 page).
+    :param exception_handlers: A dict of exception class or status to error
+        handler. A class key fits an error of that class or of a subclass; an
+        ``int`` key (400 to 599) fits an error of that status (an
+        ``HTTPException``'s, a ``status`` attribute's, or the one the
+        middleware gives: 500, 504 for a timeout, 400 for an unreadable body).
+        The most specific key wins: the error's classes are tried from its own
+        class up its MRO; a status key counts as the class that gives the error
+        its status (that defines ``status``, or ``status_code`` for aiohttp's
+        HTTP exceptions, the error's own class when the instance sets it), and
+        loses to a class key of that same class; a status the middleware gives
+        comes after every class. So ``{Exception: a, 404: b}`` answers
+        ``web.HTTPNotFound`` with ``b``, and ``{ValueError: a, 500: b}``
+        answers ``ValueError()`` with ``a``.
+    :param hide_unexpected_messages: ``True`` to answer an unexpected exception
+        (not an ``HTTPException``, and without a ``status`` or ``data``
+        attribute of its own) with the phrase of its status only, as both
+        shipped error handlers do (:attr:`ErrorContext.hidden`): its message may
+        hold SQL, paths or tokens. The log keeps the message and traceback.
+        ``False`` by default, which sends ``str(err)`` as ever; set it in
+        production.
     :return: The ``@web.middleware`` coroutine. It *returns* the error response
         (outer middlewares see it as a response), and raises again an
         ``HTTPException`` below 400 and the ignored exceptions.
-    :raises TypeError: When ``default_handler`` or a ``config`` value is not
-        callable, ``config`` is not a dict or one of its keys is not a URL, or
-        ``ignore_exceptions`` is not an exception class or a tuple of them.
+    :raises TypeError: When ``default_handler``, a ``config`` value or an
+        ``exception_handlers`` value is not callable, ``config`` or
+        ``exception_handlers`` is not a dict, a ``config`` key is not a URL, an
+        ``exception_handlers`` key is neither an exception class nor an
+        ``int``, ``ignore_exceptions`` is not an exception class or a tuple of
+        them, or ``hide_unexpected_messages`` is not a ``bool``.
+    :raises ValueError: When an ``int`` key of ``exception_handlers`` is not
+        an error status (400 to 599).
     """
-    respond = _compile(default_handler, config, ignore_exceptions)
+    respond = _compile(
+        default_handler,
+        config,
+        ignore_exceptions,
+        exception_handlers,
+        hide_unexpected_messages,
+    )
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -222,7 +294,9 @@ def error_context(request: web.Request) -> Iterator[ErrorContext]:
             "error_context() found no error on the request: call it from an "
             "error handler run by error_middleware() or get_error_response()"
         )
-    yield _context(err, request.get(_STATUS_KEY))
+    yield _context(
+        request, err, request.get(_STATUS_KEY), hide=request.get(_HIDE_KEY, False)
+    )
 
 
 async def get_error_response(
@@ -232,6 +306,8 @@ async def get_error_response(
     default_handler: Handler = default_error_handler,
     config: _Config | None = None,
     ignore_exceptions: _IgnoreExceptions | None = None,
+    exception_handlers: _ExceptionHandlers | None = None,
+    hide_unexpected_messages: bool = False,
 ) -> web.StreamResponse:
     """Answer *err* as :func:`error_middleware` does: the coroutine behind it.
 
@@ -253,21 +329,36 @@ async def get_error_response(
     :param default_handler: As in :func:`error_middleware`.
     :param config: As in :func:`error_middleware`.
     :param ignore_exceptions: As in :func:`error_middleware`.
+    :param exception_handlers: As in :func:`error_middleware`.
+    :param hide_unexpected_messages: As in :func:`error_middleware`.
     :return: The error response.
     :raises Exception: *err* itself when it is ignored or an ``HTTPException``
         below 400.
     :raises TypeError: On bad arguments, as :func:`error_middleware`.
+    :raises ValueError: On bad arguments, as :func:`error_middleware`.
     """
-    respond = _compile(default_handler, config, ignore_exceptions)
+    respond = _compile(
+        default_handler,
+        config,
+        ignore_exceptions,
+        exception_handlers,
+        hide_unexpected_messages,
+    )
     return await respond(request, err)
 
 
 def _compile(
-    default_handler: object, config: object, ignore_exceptions: object
+    default_handler: object,
+    config: object,
+    ignore_exceptions: object,
+    exception_handlers: object,
+    hide_unexpected_messages: object,
 ) -> _Respond:
     default = _check_handler(default_handler, "default_handler")
     routes = _compile_config(config)
     ignore = _exception_classes(ignore_exceptions)
+    by_kind = _compile_exception_handlers(exception_handlers)
+    hide = check_bool(hide_unexpected_messages, "hide_unexpected_messages")
 
     async def respond(request: web.Request, err: Exception) -> web.StreamResponse:
         # Raised again: what is ignored, what is no error, and what is no
@@ -281,25 +372,39 @@ def _compile(
             raise err
         if _client_gone(request, err):
             return _client_closed(request, err)
-        status = _status(err)
+        own = _own_status(err)
+        status = _given_status(request, err) if own is None else own
         _log_error(request, err, status)
         if _response_started(request):
             return _cut_short(request, status)
         request[ERROR_KEY] = err
         request[_STATUS_KEY] = status
-        return await _answer(_pick(routes, request, default), request, err)
+        request[_HIDE_KEY] = hide and own is None
+        handler = (
+            _fitting(by_kind, err, status, own is not None)
+            or _routed(routes, request)
+            or default
+        )
+        return await _answer(handler, request, err)
 
     return respond
 
 
-def _context(err: Exception, status: int | None = None) -> ErrorContext:
+def _context(
+    request: web.Request,
+    err: Exception,
+    status: int | None = None,
+    *,
+    hide: bool = False,
+) -> ErrorContext:
     if status is None:
-        status = _status(err)
+        own = _own_status(err)
+        status = _given_status(request, err) if own is None else own
     message = _message(err) or _phrase(status)
     data = _attribute(err, "data")
-    return ErrorContext(
-        err, message, status, {"detail": message} if data is None else data
-    )
+    if data is None:
+        return ErrorContext(err, message, status, {"detail": message}, hide)
+    return ErrorContext(err, message, status, data)
 
 
 def _attribute(err: Exception, name: str) -> Any:
@@ -360,13 +465,34 @@ def _finite(value: Any, where: str, replaced: list[str]) -> Any:
     return value
 
 
-def _status(err: Exception) -> int:
+def _own_status(err: Exception) -> int | None:
+    # The status the error carries itself, when it is an error status.
     status = _attribute(err, "status")
     if isinstance(status, int) and 400 <= status <= 599:
         return int(status)
+    return None
+
+
+def _given_status(request: web.Request, err: Exception) -> int:
+    # The status of an error that carries none of its own.
     if isinstance(err, _TIMEOUTS):
         return HTTPStatus.GATEWAY_TIMEOUT.value
+    if _bad_body(request, err):
+        return HTTPStatus.BAD_REQUEST.value
     return HTTPStatus.INTERNAL_SERVER_ERROR.value
+
+
+def _bad_body(request: web.Request, err: Exception) -> bool:
+    # aiohttp raises RequestPayloadError into the handler that reads a body it
+    # cannot parse or decompress. For a malformed chunk-size line its
+    # pure-Python parser raises its own HttpProcessingError instead, having
+    # failed the body: the same parser error from an upstream the handler
+    # talks to leaves the request's body intact, and stays a server error.
+    if isinstance(err, web.RequestPayloadError):
+        return True
+    return (
+        isinstance(err, HttpProcessingError) and request.content.exception() is not None
+    )
 
 
 def _phrase(status: int) -> str:
@@ -406,6 +532,8 @@ def _client_closed(request: web.Request, err: Exception) -> web.Response:
 
 
 def _log_error(request: web.Request, err: Exception, status: int) -> None:
+    if isinstance(err, RequestTimeout):
+        return  # timeout_middleware logged it, saying where the handler waited
     if status >= 500:
         logger.error(
             "%s %s -> %d: %r", request.method, request.path, status, err, exc_info=err
@@ -468,13 +596,51 @@ def _keep_headers(err: web.HTTPException, response: web.StreamResponse) -> None:
             response.cookies[name] = morsel
 
 
-def _pick(
-    routes: tuple[tuple[Matcher, Handler], ...], request: web.Request, default: Handler
-) -> Handler:
+class _ByKind(NamedTuple):
+    """``exception_handlers``, split by the kind of their keys."""
+
+    classes: dict[type[Exception], Handler]
+    statuses: dict[int, Handler]
+
+
+def _fitting(
+    by_kind: _ByKind, err: Exception, status: int, own: bool
+) -> Handler | None:
+    # The error's classes from the most specific; its own status where the
+    # class that gives it stands, a status it was given after them all.
+    classes = type(err).__mro__
+    giver = _status_giver(err, classes) if own else len(classes)
+    for index, kind in enumerate(classes):
+        if kind in by_kind.classes:
+            return by_kind.classes[kind]
+        if index == giver and status in by_kind.statuses:
+            return by_kind.statuses[status]
+    return by_kind.statuses.get(status)
+
+
+def _status_giver(err: Exception, classes: tuple[type, ...]) -> int:
+    # Where in the MRO the status comes from: the nearest class that sets
+    # `status`, or `status_code` as aiohttp's HTTP exceptions do; the error's
+    # own class when the instance sets it.
+    if "status" in vars(err):
+        return 0
+    return next(
+        (
+            index
+            for index, kind in enumerate(classes)
+            if "status" in vars(kind) or "status_code" in vars(kind)
+        ),
+        0,
+    )
+
+
+def _routed(
+    routes: tuple[tuple[Matcher, Handler], ...], request: web.Request
+) -> Handler | None:
     for match, handler in routes:
         if match(request.method, routed_path(request)):
             return handler
-    return default
+    return None
 
 
 def _compile_config(config: object) -> tuple[tuple[Matcher, Handler], ...]:
@@ -493,6 +659,36 @@ def _compile_config(config: object) -> tuple[tuple[Matcher, Handler], ...]:
         )
         for url, handler in config.items()
     )
+
+
+def _compile_exception_handlers(handlers: object) -> _ByKind:
+    by_kind = _ByKind({}, {})
+    if handlers is None:
+        return by_kind
+    if not isinstance(handlers, Mapping):
+        raise TypeError(
+            "exception_handlers must be a dict of exception class or status to "
+            f"error handler, not {type(handlers).__name__}: {handlers!r}"
+        )
+    for key, handler in handlers.items():
+        argument = f"exception_handlers[{key!r}]"
+        if isinstance(key, type) and issubclass(key, Exception):
+            by_kind.classes[key] = _check_handler(handler, argument)
+        elif isinstance(key, int) and not isinstance(key, bool):
+            if not 400 <= key <= 599:
+                raise ValueError(
+                    f"exception_handlers holds status {key}: only error statuses "
+                    "(400 to 599) are answered by error handlers"
+                )
+            by_kind.statuses[key] = _check_handler(handler, argument)
+        else:
+            # A BaseException that is no Exception (KeyboardInterrupt ...) is
+            # never caught: its handler would never run.
+            raise TypeError(
+                "exception_handlers keys must be Exception subclasses or error "
+                f"statuses, not {type(key).__name__}: {key!r}"
+            )
+    return by_kind
 
 
 def _check_handler(handler: object, argument: str) -> Handler:

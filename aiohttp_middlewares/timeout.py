@@ -2,17 +2,23 @@
 
 A reverse proxy gives up on a slow upstream after its read timeout and answers
 with its own error page. :func:`timeout_middleware` ends the handler a little
-earlier and raises :class:`asyncio.TimeoutError`, so that the application
-answers instead: with a JSON 504 when
-:func:`~aiohttp_middlewares.error.error_middleware` sits before it, with
-aiohttp's own 504 otherwise.
+earlier and raises :class:`~aiohttp_middlewares.cancellation.RequestTimeout`,
+an :class:`asyncio.TimeoutError`, so that the application answers instead:
+with a JSON 504 when :func:`~aiohttp_middlewares.error.error_middleware` sits
+before it, with aiohttp's own 504 otherwise. Each timeout is one ERROR line on
+the ``aiohttp_middlewares.timeout`` logger, saying where the handler was
+waiting; its traceback is logged at DEBUG.
 
-One timer per event loop serves every request of a middleware: all of them
-get the same limit, so their deadlines come in the order they started, and the
-timer only ever waits for the oldest one. On Python 3.11+ cancellations are
-counted with :meth:`asyncio.Task.cancelling`, as :func:`asyncio.timeout` does,
-so a cancellation from elsewhere (a client gone, a server shutting down) stays
-a :class:`asyncio.CancelledError`. Python 3.10 counts no cancellations: there,
+One clock per event loop and per limit serves every request of a middleware
+that runs under that limit (``seconds``, or one of ``limits``): the requests of
+a clock have the same limit, so their deadlines come in the order they
+started, and its one timer only ever waits for the oldest one. Expiring many
+requests at once stays linear in their number, whatever the limits.
+
+On Python 3.11+ cancellations are counted with
+:meth:`asyncio.Task.cancelling`, as :func:`asyncio.timeout` does, so a
+cancellation from elsewhere (a client gone, a server shutting down) stays a
+:class:`asyncio.CancelledError`. Python 3.10 counts no cancellations: there,
 as with ``async-timeout``, one arriving in the very loop turn of the deadline
 is taken for the timeout.
 """
@@ -20,23 +26,30 @@ is taken for the timeout.
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from asyncio import current_task, get_running_loop
 from collections import OrderedDict
 from collections.abc import Callable
 from itertools import count
-from typing import Any
+from typing import Any, NamedTuple
 
 from aiohttp import web
 
-from .annotations import Handler, Middleware, Urls
-from .utils import check_seconds, compile_urls, routed_path
+from .annotations import Handler, Middleware, UrlLimits, Urls
+from .cancellation import RequestTimeout, waiting_stack
+from .utils import UrlMap, check_seconds, compile_url_map, compile_urls, routed_path
 
 __all__ = ("timeout_middleware",)
 
+logger = logging.getLogger(__name__)
+
 
 def timeout_middleware(
-    seconds: int | float, *, ignore: Urls | None = None
+    seconds: int | float,
+    *,
+    ignore: Urls | None = None,
+    limits: UrlLimits | None = None,
 ) -> Middleware:
     """Ensure that request handling does not exceed *seconds*.
 
@@ -50,8 +63,13 @@ def timeout_middleware(
             middlewares=[error_middleware(), timeout_middleware(29.5)]
         )
 
-    When the limit passes, the handler is cancelled and the middleware raises
-    ``asyncio.TimeoutError("Request handling exceeded 29.5 seconds")``. A
+    When the limit passes, the handler is cancelled, the middleware logs one
+    ERROR line (``GET /report -> 504: Request handling exceeded 29.5 seconds;
+    the handler was waiting at app.py:42 in report``: the innermost frame of
+    the handler's coroutine, a shielded handler's too; the traceback at
+    DEBUG) and raises :class:`~aiohttp_middlewares.cancellation.RequestTimeout`
+    (an :class:`asyncio.TimeoutError`), whose message, ``Request handling
+    exceeded 29.5 seconds``, names the limit only. A
     cancellation that does not come from this limit (the client went away
     while aiohttp runs with ``handler_cancellation=True``, the server shuts
     down) stays an :class:`asyncio.CancelledError`. A handler that catches the
@@ -70,32 +88,68 @@ def timeout_middleware(
         ``HEAD`` too). For example ``{"/export": ["POST"],
         re.compile(r"^/stream/"): "GET"}``. The path is the one the router
         resolves (:func:`~aiohttp_middlewares.utils.routed_path`).
+    :param limits: Other limits for some URLs: a dict of URL (same forms as
+        in *ignore*) to seconds, checked like *seconds*. The first key that
+        matches the path gives the request its limit, and the timeout's
+        message names that limit: ``{"/api/export": 300,
+        re.compile(r"^/reports/"): 120}``. A request that *ignore* frees runs
+        without a limit, whatever *limits* says.
     :return: The middleware.
-    :raises TypeError: When *seconds* is not an ``int`` or a ``float`` (a
-        ``bool`` is refused too), or when *ignore* is malformed.
-    :raises ValueError: When *seconds* is not positive and finite.
+    :raises TypeError: When *seconds* or a value of *limits* is not an ``int``
+        or a ``float`` (a ``bool`` is refused too), or when *ignore* or
+        *limits* is malformed.
+    :raises ValueError: When *seconds* or a value of *limits* is not positive
+        and finite.
     """
-    limit = check_seconds(seconds, "seconds")
+    default = _limit(seconds, "seconds")
     ignored = None if ignore is None else compile_urls(ignore, argument="ignore").match
-    return _bounded(limit, f"Request handling exceeded {seconds} seconds", ignored)
+    if limits is None:
+        return _bounded((default,), None, ignored)
+    # Requests of one limit share a clock: the distinct limits, the default
+    # first, and which one applies to a path.
+    table = [default]
+
+    def index(value: object, argument: str) -> int:
+        limit = _limit(value, argument)
+        if limit not in table:
+            table.append(limit)
+        return table.index(limit)
+
+    chosen = compile_url_map(limits, index, 0, argument="limits")
+    return _bounded(tuple(table), chosen, ignored)
+
+
+class _Limit(NamedTuple):
+    seconds: float
+    message: str
+
+
+def _limit(value: object, argument: str) -> _Limit:
+    # The message shows the number as written: 29.5, or 14 for an int.
+    seconds = check_seconds(value, argument)
+    return _Limit(seconds, f"Request handling exceeded {value} seconds")
 
 
 def _bounded(
-    limit: float, message: str, ignored: Callable[[str, str], bool] | None
+    limits: tuple[_Limit, ...],
+    chosen: UrlMap[int] | None,
+    ignored: Callable[[str, str], bool] | None,
 ) -> Middleware:
     # Apps are built before their loop runs and tests use several loops, so
-    # each loop gets its clock when its first request arrives.
-    clocks: dict[asyncio.AbstractEventLoop, _Clock] = {}
+    # each loop gets its clocks, one per limit, when its first request arrives.
+    clocks: dict[asyncio.AbstractEventLoop, tuple[_Clock, ...]] = {}
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if ignored is not None and ignored(request.method, routed_path(request)):
+        path = routed_path(request)
+        if ignored is not None and ignored(request.method, path):
             return await handler(request)
         loop = get_running_loop()
         task = current_task(loop)
         if task is None:
             raise RuntimeError("timeout_middleware must run inside an asyncio task")
-        clock = clocks.get(loop) or _add_clock(clocks, loop, limit)
+        index = 0 if chosen is None else chosen.get(path)
+        clock = (clocks.get(loop) or _add_clocks(clocks, loop, limits))[index]
         cancelling = _cancelling(task)
         key = clock.start(task)
         try:
@@ -109,7 +163,9 @@ def _bounded(
                 and _uncancel(task) <= cancelling
                 and isinstance(exc, asyncio.CancelledError)
             ):
-                raise asyncio.TimeoutError(message) from exc
+                message = limits[index].message
+                _log_timeout(request, message, exc)
+                raise RequestTimeout(message) from exc
             raise
         if clock.stop(key):
             _uncancel(task)  # the handler swallowed our cancellation
@@ -118,23 +174,53 @@ def _bounded(
     return middleware
 
 
-def _add_clock(
-    clocks: dict[asyncio.AbstractEventLoop, _Clock],
+def _log_timeout(
+    request: web.Request, message: str, cancellation: asyncio.CancelledError
+) -> None:
+    # One line an operator reads; the traceback, mostly asyncio's, at DEBUG.
+    # The place is taken here, in the request's task, once per timeout: never
+    # in the timer callback that may expire thousands of requests at once,
+    # and not at all when nobody logs it.
+    if not logger.isEnabledFor(logging.ERROR):
+        return
+    stack = waiting_stack(cancellation)
+    place = stack[-1]
+    logger.error(
+        "%s %s -> 504: %s; the handler was waiting at %s:%s in %s",
+        request.method,
+        request.path,
+        message,
+        place.filename,
+        place.lineno,
+        place.name,
+    )
+    if logger.isEnabledFor(logging.DEBUG):
+        logger.debug(
+            "%s %s: where the handler was waiting, innermost frame last:\n%s",
+            request.method,
+            request.path,
+            "".join(stack.format()),
+            exc_info=cancellation,
+        )
+
+
+def _add_clocks(
+    clocks: dict[asyncio.AbstractEventLoop, tuple[_Clock, ...]],
     loop: asyncio.AbstractEventLoop,
-    limit: float,
-) -> _Clock:
+    limits: tuple[_Limit, ...],
+) -> tuple[_Clock, ...]:
     # A middleware outlives event loops (one per test, say): forget the
     # closed ones rather than keep them alive. list() copies the keys at once,
     # should loops of other threads add theirs meanwhile.
     for old in list(clocks):
         if old.is_closed():
             clocks.pop(old, None)
-    clock = clocks[loop] = _Clock(loop, limit)
-    return clock
+    added = clocks[loop] = tuple(_Clock(loop, limit.seconds) for limit in limits)
+    return added
 
 
 class _Clock:
-    """The deadlines of one middleware's requests on one event loop.
+    """The deadlines of one middleware's requests of one limit on one loop.
 
     Requests are keyed in the order they started, which is the order of
     their deadlines. While any is running, one timer is set for the oldest

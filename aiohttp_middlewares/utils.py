@@ -8,7 +8,9 @@ Request matching has a reference and an engine:
   :class:`Matcher` once, when a middleware factory is called, rejecting bad
   configuration with an error that names the argument. It answers as
   :func:`match_request` does (a property test checks it), at the cost of a
-  dict look-up per request.
+  dict look-up per request. :func:`compile_url_map` does the same for a dict
+  of URL to any value (``timeout_middleware(limits=...)``), as a
+  :class:`UrlMap`, the engine that :class:`Matcher` is made of.
 
 Middlewares match the path as the router resolves it (:func:`routed_path`),
 so that a URL decision always concerns the handler that runs, and wherever a
@@ -22,7 +24,7 @@ import functools
 import math
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
-from typing import Any, Final, TypeAlias, TypeVar
+from typing import Any, Final, Generic, TypeAlias, TypeVar
 
 from aiohttp import web
 from yarl import URL
@@ -32,11 +34,16 @@ from .annotations import Url, Urls
 __all__ = (
     "CACHE_PATH_LENGTH",
     "CACHE_SIZE",
+    "TCHARS",
     "Matcher",
+    "UrlMap",
     "check_bool",
     "check_field_values",
     "check_seconds",
+    "check_token",
+    "compile_url_map",
     "compile_urls",
+    "is_token",
     "match_path",
     "match_request",
     "method_names",
@@ -48,6 +55,7 @@ __all__ = (
 )
 
 _T = TypeVar("_T")
+_V = TypeVar("_V")
 _PatternMatch: TypeAlias = Callable[[str], "re.Match[str] | None"]
 # A key's methods: None stands for every method (a key of a collection).
 _Methods: TypeAlias = "frozenset[str] | None"
@@ -59,6 +67,10 @@ CACHE_SIZE: Final = 1024
 CACHE_PATH_LENGTH: Final = 256
 
 _NO_KEY: Final[frozenset[str]] = frozenset()
+#: An :rfc:`9110` token (section 5.6.2: one or more tchar), as a regex: what a
+#: header name is, and a parameter name of ``Forwarded``.
+TCHARS: Final = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
+_TOKEN: Final = re.compile(TCHARS)
 # What an HTTP field value may not hold (RFC 9110, section 5.5): CR, LF, NUL
 # and the other control characters; HTAB is allowed.
 _NOT_FIELD_VALUE: Final = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
@@ -130,41 +142,107 @@ def compile_urls(urls: Urls, *, argument: str = "urls") -> Matcher:
     return Matcher(rules)
 
 
-class Matcher:
+def compile_url_map(
+    urls: object,
+    value: Callable[[object, str], _V],
+    default: _V,
+    *,
+    argument: str,
+) -> UrlMap[_V]:
+    """Compile a dict of URL to value into a :class:`UrlMap`.
+
+    :param urls: The dict, in the order its keys are to be tried; each key is
+        a URL as in :func:`match_path`.
+    :param value: Checks and converts a value: ``value(item, name)``, where
+        *name* (``"limits['/export']"``) is for its error messages.
+    :param default: What the map gives for a path that no key matches.
+    :param argument: The name of the factory argument that *urls* came from.
+    :raises TypeError: When *urls* is not a dict, or a key is not a URL (as in
+        :func:`compile_urls`); *value* raises what it refuses.
+    """
+    if not isinstance(urls, Mapping):
+        raise TypeError(
+            f"{argument} must be a dict keyed by URL, not {type(urls).__name__}: "
+            f"{urls!r}"
+        )
+    return UrlMap(
+        [
+            (_url_key(item, argument), value(item_value, f"{argument}[{item!r}]"))
+            for item, item_value in urls.items()
+        ],
+        default,
+    )
+
+
+class UrlMap(Generic[_V]):
+    """URLs mapped to values, compiled: the value of the first key that matches.
+
+    ``url_map.get(path)`` gives the value of the first key, in order, whose
+    URL matches *path*, and the default when none does. Exact paths are found
+    with one dict look-up; regexes are tried in order, up to the position of
+    an exact hit, so that the first matching key wins. With regexes, the
+    answers for the last :data:`CACHE_SIZE` paths of up to
+    :data:`CACHE_PATH_LENGTH` characters are kept in a
+    :func:`functools.lru_cache` (see :meth:`cache_info`): a service sees the
+    same few paths again and again, and a regex costs ten times a look-up.
+    """
+
+    __slots__ = ("_cached", "_default", "_exact", "_patterns")
+
+    def __init__(
+        self, rules: Iterable[tuple[str | _PatternMatch, _V]], default: _V
+    ) -> None:
+        self._default = default
+        # Each entry keeps its position, so that an exact key found by hash
+        # still loses to an earlier regex that matches too.
+        self._exact: dict[str, tuple[int, _V]] = {}
+        patterns: list[tuple[int, _PatternMatch, _V]] = []
+        for index, (key, value) in enumerate(rules):
+            if isinstance(key, str):
+                self._exact.setdefault(key, (index, value))
+            else:
+                patterns.append((index, key, value))
+        self._patterns = tuple(patterns)
+        self._cached = functools.lru_cache(CACHE_SIZE)(self.first)
+
+    def get(self, path: str) -> _V:
+        """The value of the first key that matches *path*, else the default."""
+        if self._patterns and len(path) <= CACHE_PATH_LENGTH:
+            return self._cached(path)
+        return self.first(path)
+
+    def first(self, path: str) -> _V:
+        """What :meth:`get` gives, found afresh: no cache is read or filled."""
+        hit = self._exact.get(path)
+        for index, pattern_match, value in self._patterns:
+            if hit is not None and index > hit[0]:
+                break
+            if pattern_match(path) is not None:
+                return value
+        return self._default if hit is None else hit[1]
+
+    def cache_info(self) -> functools._CacheInfo:
+        """Hits, misses and size of the path cache (unused without regexes)."""
+        return self._cached.cache_info()
+
+
+class Matcher(UrlMap[_Methods]):
     """A compiled ``urls``/``ignore`` argument, made by :func:`compile_urls`.
 
     ``matcher.match(method, path)``, or ``matcher(method, path)``, says whether
     a request matches. A collection of URLs is read as a dict in which every
-    URL stands for every method. Exact paths are found with one dict look-up;
-    regexes are tried in order, up to the position of an exact hit, so that
-    the first matching key wins. With regexes, the answers for the last
-    :data:`CACHE_SIZE` paths of up to :data:`CACHE_PATH_LENGTH` characters
-    are kept in a :func:`functools.lru_cache` (see :meth:`cache_info`): a
-    service sees the same few paths again and again, and a regex costs ten
-    times a look-up.
+    URL stands for every method. It is a :class:`UrlMap` of URL to methods,
+    and finds the key the same way.
     """
 
-    __slots__ = ("_cached", "_exact", "_patterns")
+    __slots__ = ()
 
     def __init__(self, rules: Iterable[tuple[str | _PatternMatch, _Methods]]) -> None:
-        # Each entry keeps its position, so that an exact key found by hash
-        # still loses to an earlier regex that matches too.
-        self._exact: dict[str, tuple[int, _Methods]] = {}
-        patterns: list[tuple[int, _PatternMatch, _Methods]] = []
-        for index, (key, methods) in enumerate(rules):
-            if isinstance(key, str):
-                self._exact.setdefault(key, (index, methods))
-            else:
-                patterns.append((index, key, methods))
-        self._patterns = tuple(patterns)
-        self._cached = functools.lru_cache(CACHE_SIZE)(self.methods_for)
+        super().__init__(rules, _NO_KEY)
 
     def match(self, method: str, path: str) -> bool:
         """Say whether a request matches, as :func:`match_request` would."""
-        if self._patterns and len(path) <= CACHE_PATH_LENGTH:
-            methods = self._cached(path)
-        else:
-            methods = self.methods_for(path)
+        methods = self.get(path)
         return methods is None or method.upper() in methods
 
     # Middlewares call match, a bound method, which costs less per request
@@ -177,17 +255,7 @@ class Matcher:
         :return: ``None`` when that key stands for every method; an empty set
             when no key matches.
         """
-        hit = self._exact.get(path)
-        for index, pattern_match, methods in self._patterns:
-            if hit is not None and index > hit[0]:
-                break
-            if pattern_match(path) is not None:
-                return methods
-        return _NO_KEY if hit is None else hit[1]
-
-    def cache_info(self) -> functools._CacheInfo:
-        """Hits, misses and size of the path cache (unused without regexes)."""
-        return self._cached.cache_info()
+        return self.first(path)
 
 
 def routed_path(request: web.BaseRequest) -> str:
@@ -352,3 +420,27 @@ def _method_set(value: object, argument: str, key: object) -> frozenset[str]:
         f"{argument}[{key!r}] must be a method name or a collection of method "
         f"names, not {type(value).__name__}: {value!r}"
     )
+
+
+def is_token(text: str) -> bool:
+    """Whether *text* is an :rfc:`9110` token, as a header name must be."""
+    return _TOKEN.fullmatch(text) is not None
+
+
+def check_token(value: object, argument: str) -> str:
+    """Return *value* if it is an :rfc:`9110` token, as a header name must be.
+
+    :raises TypeError: Naming *argument*, when *value* is not a ``str``.
+    :raises ValueError: Naming *argument*, when it is empty or holds a
+        character that a token cannot: a space, a colon, CR, LF, any other
+        control character, a non-ASCII character, one of ``"(),/;<=>?@[\\]{}``.
+    """
+    if not isinstance(value, str):
+        raise TypeError(
+            f"{argument} must be a str, not {type(value).__name__}: {value!r}"
+        )
+    if not is_token(value):
+        raise ValueError(
+            f"{argument} must be a header name (an RFC 9110 token), not {value!r}"
+        )
+    return value

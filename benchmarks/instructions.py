@@ -33,6 +33,7 @@ from . import stack as config
 
 CONNECTIONS = 4
 CORS_STACKS = frozenset({"cors", "cors-check", "aiohttp-cors", "full"})
+REQUEST_ID_STACKS = frozenset({"request-id", "uuid.uuid4", "full"})
 CASES = {
     "GET": ("GET", config.HEADERS),
     "preflight": ("OPTIONS", config.PREFLIGHT_HEADERS),
@@ -59,9 +60,13 @@ ROWS = (
     Row("cors-check", "GET"),
     Row("error", "GET"),
     Row("https", "GET"),
-    Row("XForwardedRelaxed", "GET", versus="https"),
+    Row("proxy", "GET"),
+    Row("XForwardedRelaxed", "GET", versus="proxy"),
     Row("timeout", "GET"),
+    Row("timeout-limits", "GET"),
     Row("asyncio.timeout", "GET", versus="timeout"),
+    Row("request-id", "GET"),
+    Row("uuid.uuid4", "GET", versus="request-id"),
     Row("full", "GET"),
     Row("bare", "preflight"),
     Row("cors", "preflight"),
@@ -85,11 +90,13 @@ def request_bytes(case: str) -> bytes:
 
 
 _ALLOWED = f"\r\nAccess-Control-Allow-Origin: {config.ORIGIN}\r\n".encode().lower()
+# A fresh id, since the benchmark requests bring none.
+_NEW_ID = re.compile(rb"\r\nX-Request-ID: [0-9a-f]{32}\r\n", re.IGNORECASE)
 
 
 async def _exchange(
     reader: asyncio.StreamReader, writer: asyncio.StreamWriter, data: bytes
-) -> tuple[int, bool]:
+) -> tuple[int, bool, bool]:
     writer.write(data)
     head = await reader.readuntil(b"\r\n\r\n")
     status = int(head.split(b" ", 2)[1])
@@ -97,16 +104,17 @@ async def _exchange(
     if length is None:
         raise RuntimeError(f"answer without Content-Length: {head!r}")
     await reader.readexactly(int(length.group(1)))
-    return status, _ALLOWED in head.lower()
+    return status, _ALLOWED in head.lower(), _NEW_ID.search(head) is not None
 
 
-async def load(port: int, case: str, count: int) -> set[tuple[int, bool]]:
+async def load(port: int, case: str, count: int) -> set[tuple[int, bool, bool]]:
     """Send *count* requests over keep-alive connections.
 
-    :return: The answers' statuses, each with whether it allowed our origin.
+    :return: The answers' statuses, each with whether it allowed our origin
+        and whether it carried a new request id.
     """
     data = request_bytes(case)
-    statuses: set[tuple[int, bool]] = set()
+    statuses: set[tuple[int, bool, bool]] = set()
 
     async def connection(share: int) -> None:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -153,9 +161,10 @@ def _stop(process: subprocess.Popen[str]) -> None:
         raise RuntimeError(f"server exited with {process.returncode}")
 
 
-def _check(row: Row, answers: set[tuple[int, bool]]) -> None:
-    # A CORS stack that stopped granting the origin would be measured cheap.
-    expected = {(200, row.stack in CORS_STACKS)}
+def _check(row: Row, answers: set[tuple[int, bool, bool]]) -> None:
+    # A CORS stack that stopped granting the origin, or a request id stack
+    # that stopped sending ids, would be measured cheap.
+    expected = {(200, row.stack in CORS_STACKS, row.stack in REQUEST_ID_STACKS)}
     if answers != expected:
         raise RuntimeError(f"{row}: answered {sorted(answers)}, not {expected}")
 
@@ -228,7 +237,7 @@ def table(results: dict[Row, float], small: int, large: int) -> str:
         )
     if floor is not None and ("full", "GET") in ours:
         lines.append(
-            f"full GET above the floor (five no-op middlewares): "
+            f"full GET above the floor (as many no-op middlewares): "
             f"{ours['full', 'GET'] - floor:,.0f}"
         )
     return "\n".join(lines)

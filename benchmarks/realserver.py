@@ -1,7 +1,8 @@
 """Real-server throughput under Debian's wrk, loopback only, bounded in time.
 
-Three servers run side by side: ``bare`` (no middlewares), ``floor`` (five no-op
-middlewares: what aiohttp itself charges) and ``full`` (all five of ours). wrk
+Three servers run side by side: ``bare`` (no middlewares), ``floor`` (as many
+no-op middlewares as ``full`` has: what aiohttp itself charges) and ``full``
+(the recommended stack of ours). wrk
 visits them in interleaved rounds (A B C A B C ...) so that machine drift falls
 on all three alike. Reported: the median req/s of each, their ratios, and the
 median of each round's own ratio to the floor.

@@ -1,11 +1,13 @@
 """The configurations every benchmark measures: a realistic production stack,
-each of its middlewares alone, and the peers that do the same jobs."""
+each of its middlewares alone, other configurations of them, and the peers
+that do the same jobs."""
 
 from __future__ import annotations
 
 import asyncio
 import re
 import sys
+import uuid
 from collections.abc import Callable
 
 from aiohttp import web
@@ -15,10 +17,12 @@ from aiohttp_middlewares import (
     cors_middleware,
     error_middleware,
     https_middleware,
+    proxy_middleware,
+    request_id_middleware,
     shield_middleware,
     timeout_middleware,
 )
-from aiohttp_middlewares.annotations import Handler, Middleware
+from aiohttp_middlewares.annotations import Handler, Middleware, UrlDict
 from aiohttp_middlewares.cors import DEFAULT_ALLOW_HEADERS, DEFAULT_ALLOW_METHODS
 
 ORIGIN = "https://app.example.com"
@@ -36,8 +40,15 @@ PREFLIGHT_HEADERS = {
 }
 PATH = "/api/items"
 LIMIT = 29.5
+TIMEOUT_IGNORE: UrlDict = {
+    "/api/export": ["POST"],
+    re.compile(r"^/api/stream/"): ["GET"],
+}
 
 FACTORIES: dict[str, Callable[[], Middleware]] = {
+    "request-id": request_id_middleware,
+    # Behind nginx on the same machine, as docs/examples/proxy_behind_nginx.py.
+    "proxy": lambda: proxy_middleware(trusted_proxies=["127.0.0.1", "::1"]),
     "cors": lambda: cors_middleware(
         origins=[
             *EXACT_ORIGINS,
@@ -47,28 +58,35 @@ FACTORIES: dict[str, Callable[[], Middleware]] = {
     ),
     "error": error_middleware,
     "https": https_middleware,
-    "timeout": lambda: timeout_middleware(
-        LIMIT,
-        ignore={"/api/export": ["POST"], re.compile(r"^/api/stream/"): ["GET"]},
-    ),
+    "timeout": lambda: timeout_middleware(LIMIT, ignore=TIMEOUT_IGNORE),
     "shield": lambda: shield_middleware(methods=NON_IDEMPOTENT_METHODS),
 }
+#: The recommended production stack of the README, outermost first:
+#: proxy_middleware sets the scheme too, so https_middleware is not in it.
+FULL = ("request-id", "proxy", "cors", "error", "timeout", "shield")
 
-
-_TENANT_ORIGINS = frozenset(EXACT_ORIGINS)
+#: Other configurations of ours, each measured alone, never part of ``full``.
+VARIANTS: dict[str, Callable[[], Middleware]] = {
+    # The timeout stack, with PATH under a limit of its own (a regex key, as
+    # a prefix of the API would be), next to an exact key.
+    "timeout-limits": lambda: timeout_middleware(
+        LIMIT,
+        ignore=TIMEOUT_IGNORE,
+        limits={"/api/export": 300, re.compile(r"^/api/"): 10},
+    ),
+    # The cors stack with its origins decided by a check instead of listed.
+    "cors-check": lambda: cors_middleware(
+        origins=[_known_origin], urls=[re.compile(r"^/api/")]
+    ),
+}
 
 
 def _known_origin(request: web.Request, origin: str) -> bool:
     # A multi-tenant check at its cheapest: the tenants' origins in a set.
     return origin in _TENANT_ORIGINS
 
-#: Ours configured otherwise than in the stack, each measured alone: the same
-#: origins decided by a check (a callable in ``origins``) instead of listed.
-VARIANTS: dict[str, Callable[[], Middleware]] = {
-    "cors-check": lambda: cors_middleware(
-        origins=[_known_origin], urls=[re.compile(r"^/api/")]
-    ),
-}
+
+_TENANT_ORIGINS = frozenset(EXACT_ORIGINS)
 
 
 @web.middleware
@@ -96,6 +114,14 @@ async def _asyncio_shield(request: web.Request, handler: Handler) -> web.StreamR
     return await handler(request)
 
 
+@web.middleware
+async def _uuid4_header(request: web.Request, handler: Handler) -> web.StreamResponse:
+    # What a user writes by hand: a fresh uuid4 on every answer.
+    response = await handler(request)
+    response.headers["X-Request-ID"] = uuid.uuid4().hex
+    return response
+
+
 def _xforwarded_relaxed() -> Middleware:
     from aiohttp_remotes import XForwardedRelaxed
 
@@ -107,6 +133,7 @@ def _xforwarded_relaxed() -> Middleware:
 PEERS: dict[str, Callable[[], Middleware]] = {
     "asyncio.timeout": lambda: _asyncio_timeout,
     "asyncio.shield": lambda: _asyncio_shield,
+    "uuid.uuid4": lambda: _uuid4_header,
     "XForwardedRelaxed": _xforwarded_relaxed,
 }
 
@@ -116,18 +143,18 @@ def middlewares(stack: str) -> list[Middleware]:
 
     ``bare`` and ``aiohttp-cors`` have none; ``noop`` has one that only
     awaits the handler and ``floor`` five (what aiohttp itself charges for
-    running five middlewares); ``full`` has all five of ours in the
-    recommended order; any other name is one of ours (or a variant of one),
-    or one peer, alone.
+    running as many middlewares as ``full`` has); ``full`` has those of
+    :data:`FULL`, the recommended order; any other name is one of ours, one
+    variant of them, or one peer, alone.
     """
     if stack in {"bare", "aiohttp-cors"}:
         return []
     if stack == "noop":
         return [_noop]
     if stack == "floor":
-        return [_noop] * 5
+        return [_noop] * len(FULL)
     if stack == "full":
-        return [factory() for factory in FACTORIES.values()]
+        return [FACTORIES[name]() for name in FULL]
     return [{**FACTORIES, **VARIANTS, **PEERS}[stack]()]
 
 

@@ -1,4 +1,4 @@
-"""The demo of ``make demo``: the five middlewares at work in a browser.
+"""The demo of ``make demo``: the recommended middlewares at work in a browser.
 
 Run it with ``python -m demo``; :mod:`demo.app` holds the applications.
 """

@@ -1,14 +1,15 @@
-"""The five middlewares at work in a browser: ``make demo``.
+"""The recommended middlewares at work in a browser: ``make demo``.
 
 Two aiohttp applications on two origins:
 
 * the page, http://127.0.0.1:8080: plain HTML and a little JavaScript from
   ``static/``, no build step;
 * the API, http://localhost:8081: another origin (host name and port), behind
-  the five middlewares in the recommended order.
+  the six middlewares in the recommended order.
 
 Each button of the page calls the API with ``fetch`` and shows the status, the
-response headers JavaScript may read, and the body. The API runs with
+response headers JavaScript may read (the ``X-Request-ID`` of every answer
+among them), and the body. The API runs with
 ``handler_cancellation=True``, so a fetch the page aborts really cancels its
 request on the server, which is what the shielded save is about.
 
@@ -25,7 +26,6 @@ import asyncio
 import errno
 import html
 import logging
-import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -36,9 +36,13 @@ from aiohttp import web
 
 from aiohttp_middlewares import (
     NON_IDEMPOTENT_METHODS,
+    ProxyAccessLogger,
+    RequestIdFilter,
     cors_middleware,
     error_middleware,
-    https_middleware,
+    proxy_middleware,
+    request_id_middleware,
+    request_id_on_response_prepare,
     shield_middleware,
     timeout_middleware,
     wait_shielded,
@@ -64,24 +68,34 @@ SAVE_SECONDS = web.AppKey("save_seconds", float)
 
 
 def create_api_app(page_origin: str, *, timeout: float = TIMEOUT) -> web.Application:
-    """The API: every handler behind the five middlewares, outermost first.
+    """The API: every handler behind the six middlewares, outermost first.
 
     :param page_origin: The origin of the page, the only one CORS allows.
     :param timeout: Seconds a handler may run; the shielded save takes half.
     """
     app = web.Application(
         middlewares=[
+            request_id_middleware(),
+            # The page's requests come from this machine, as a local proxy's
+            # would: the "Behind a proxy" button sends what such a proxy sends.
+            proxy_middleware(trusted_proxies=["127.0.0.1", "::1"]),
             cors_middleware(
                 origins=[page_origin],
-                allow_headers=("Content-Type", "X-Demo-Token", "X-Forwarded-Proto"),
-                expose_headers=("X-Request-Id",),
+                allow_headers=(
+                    "Content-Type",
+                    "X-Demo-Token",
+                    "X-Forwarded-For",
+                    "X-Forwarded-Proto",
+                ),
+                # The page shows the id of every answer.
+                expose_headers=("X-Request-ID",),
             ),
             error_middleware(),
-            https_middleware(),
             timeout_middleware(timeout),
             shield_middleware(methods=NON_IDEMPOTENT_METHODS),
         ]
     )
+    app.on_response_prepare.append(request_id_on_response_prepare)
     app[SAVES] = {}
     app[SAVE_SECONDS] = timeout / 2
     # Graceful shutdown lets a save in progress finish.
@@ -92,7 +106,7 @@ def create_api_app(page_origin: str, *, timeout: float = TIMEOUT) -> web.Applica
     app.router.add_get("/api/slow", slow)
     app.router.add_post("/api/saves/{id}", save)
     app.router.add_get("/api/saves/{id}", saved)
-    app.router.add_get("/api/scheme", scheme)
+    app.router.add_get("/api/proxied", proxied)
     return app
 
 
@@ -117,7 +131,7 @@ def create_page_app(api_origin: str, *, timeout: float = TIMEOUT) -> web.Applica
 async def hello(request: web.Request) -> web.Response:
     return web.json_response(
         {"message": "Hello from the API", "origin": request.headers.get("Origin")},
-        headers={"X-Request-Id": secrets.token_hex(4), "X-Internal": "not exposed"},
+        headers={"X-Internal": "not exposed"},
     )
 
 
@@ -162,9 +176,14 @@ async def saved(request: web.Request) -> web.Response:
     return web.json_response(entry)
 
 
-async def scheme(request: web.Request) -> web.Response:
+async def proxied(request: web.Request) -> web.Response:
     return web.json_response(
-        {"scheme": request.scheme, "secure": request.secure, "url": str(request.url)}
+        {
+            "client": request.remote,
+            "scheme": request.scheme,
+            "secure": request.secure,
+            "url": str(request.url),
+        }
     )
 
 
@@ -196,8 +215,14 @@ async def serve(
     api = create_api_app(page_url, timeout=timeout)
     runners = [
         (web.AppRunner(create_page_app(api_url, timeout=timeout)), page_port),
-        # Cancel a request whose client went away, as a production server should.
-        (web.AppRunner(api, handler_cancellation=True), api_port),
+        # Cancel a request whose client went away, as a production server
+        # should, and log the client that proxy_middleware found.
+        (
+            web.AppRunner(
+                api, handler_cancellation=True, access_log_class=ProxyAccessLogger
+            ),
+            api_port,
+        ),
     ]
     try:
         for runner, port in runners:
@@ -269,8 +294,13 @@ def main(argv: list[str] | None = None) -> None:
     else:
         # The access log shows each request, preflights included; the
         # middlewares log why a preflight was refused and the 5xx tracebacks.
+        # Each line starts with the id its request's answer carries.
+        console = logging.StreamHandler()
+        console.addFilter(RequestIdFilter())
         logging.basicConfig(
-            level=logging.INFO, format="%(levelname)s %(name)s: %(message)s"
+            level=logging.INFO,
+            format="[%(request_id)s] %(levelname)s %(name)s: %(message)s",
+            handlers=[console],
         )
         run = serve_forever(**ports, timeout=args.timeout)
     try:

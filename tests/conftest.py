@@ -17,8 +17,10 @@ from aiohttp.test_utils import TestServer
 from .helpers import (
     CHROMIUM_ARGS,
     Nginx,
+    StartFrontNginx,
     StartNginx,
     require,
+    start_front_nginx,
     start_nginx,
     stop_processes,
 )
@@ -75,6 +77,25 @@ def nginx(nginx_path: str, tls_ca: trustme.CA, tmp_path: Path) -> Iterator[Start
     def start(server: TestServer) -> Nginx:
         assert server.port is not None, "the server is not started"
         return start_nginx(nginx_path, tls_ca, tmp_path, server.port, processes)
+
+    yield start
+    stop_processes(processes)
+
+
+@pytest.fixture
+def front_nginx(
+    nginx_path: str, tls_ca: trustme.CA, tmp_path: Path
+) -> Iterator[StartFrontNginx]:
+    """Start a second nginx in front of one that the ``nginx`` fixture started.
+
+    See :func:`helpers.start_front_nginx`: ``front_nginx(upstream, bind)``
+    returns its URL; it is stopped at the end of the test.
+    """
+    processes: list[subprocess.Popen[bytes]] = []
+
+    def start(upstream: Nginx, bind: str) -> str:
+        folder = tmp_path / "front"
+        return start_front_nginx(nginx_path, tls_ca, folder, upstream, bind, processes)
 
     yield start
     stop_processes(processes)

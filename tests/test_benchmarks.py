@@ -19,7 +19,17 @@ from .helpers import ROOT, require
 pytestmark = pytest.mark.bench
 
 # The in-process table's stacks and cases, as benchmarks/inprocess.py has them.
-INPROCESS_STACKS = ("bare", "cors", "error", "https", "timeout", "shield", "full")
+INPROCESS_STACKS = (
+    "bare",
+    "request-id",
+    "proxy",
+    "cors",
+    "error",
+    "https",
+    "timeout",
+    "shield",
+    "full",
+)
 INPROCESS_CASES = ("GET", "POST", "preflight")
 
 

@@ -7,6 +7,7 @@ timeout so the slow button answers quickly.
 
 from __future__ import annotations
 
+import re
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -47,7 +48,7 @@ async def click(page: Page, button: str) -> dict[str, str]:
 async def test_allowed_request_reads_only_the_exposed_header(page: Page) -> None:
     shown = await click(page, "cors-get")
     assert shown["status"] == "200 OK"
-    assert "x-request-id: " in shown["headers"]
+    assert re.search(r"^x-request-id: [0-9a-f]{32}$", shown["headers"], re.MULTILINE)
     assert "x-internal" not in shown["headers"]
     assert shown["note"] == "X-Internal readable from JavaScript: false"
     assert '"message": "Hello from the API"' in shown["body"]
@@ -68,7 +69,15 @@ async def test_allowed_request_reads_only_the_exposed_header(page: Page) -> None
             "504 Gateway Timeout",
             ["content-type: application/json", '"detail": "Request handling exceeded'],
         ),
-        ("https", "200 OK", ['"scheme": "https"', '"url": "https://localhost:']),
+        (
+            "https",
+            "200 OK",
+            [
+                '"client": "203.0.113.7"',
+                '"scheme": "https"',
+                '"url": "https://localhost:',
+            ],
+        ),
     ],
 )
 async def test_button_shows_the_api_answer_to_the_page(
@@ -102,6 +111,18 @@ async def test_run_every_request_answers_every_button(page: Page) -> None:
     for button in demo.BUTTONS:
         assert await page.locator(f"#{button}[data-state=done]").count() == 1
     assert await page.locator(".refused").count() == 1
+
+
+@pytest.mark.browser
+async def test_every_answer_shows_its_own_request_id(page: Page) -> None:
+    await demo.click(page, "all")
+    ids = []
+    for button in demo.BUTTONS:
+        headers = await page.locator(f"#{button} .headers").inner_text()
+        ids += re.findall(r"^x-request-id: ([0-9a-f]{32})$", headers, re.MULTILINE)
+    # The refused header has no answer; each other button shows one id.
+    assert len(ids) == len(demo.BUTTONS) - 1
+    assert len(set(ids)) == len(ids)
 
 
 @pytest.mark.browser

@@ -62,8 +62,9 @@ def test_example_is_exercised_by_a_test(example: Path) -> None:
     module = ".".join(example.relative_to(ROOT).with_suffix("").parts)
     package, _, name = module.rpartition(".")
     text = text_of_tests()
+    # "from docs.examples import name", on one line or in parentheses.
     assert f"{module} import" in text or re.search(
-        rf"from {re.escape(package)} import [^\n]*\b{name}\b", text
+        rf"from {re.escape(package)} import (?:\([^)]*|[^\n]*)\b{name}\b", text
     )
 
 

@@ -28,7 +28,15 @@ from aiohttp_middlewares import (
 from aiohttp_middlewares.annotations import Handler
 from aiohttp_middlewares.error import ERROR_KEY, ErrorContext
 
-from .helpers import ERROR_LOGGER, answering, app_with, error_records, ok, raising
+from .helpers import (
+    ERROR_LOGGER,
+    answering,
+    answering_with,
+    app_with,
+    error_records,
+    ok,
+    raising,
+)
 
 if TYPE_CHECKING:
     from pytest_aiohttp import AiohttpClient
@@ -290,15 +298,7 @@ async def test_get_error_response_answers_a_mocked_request() -> None:
 
 
 async def test_get_error_response_takes_config(aiohttp_client: AiohttpClient) -> None:
-    @web.middleware
-    async def custom(request: web.Request, handler: Handler) -> web.StreamResponse:
-        try:
-            return await handler(request)
-        except Exception as err:
-            return await get_error_response(
-                request, err, config={"/": answering("configured")}
-            )
-
+    custom = answering_with(config={"/": answering("configured")})
     app = web.Application(middlewares=[custom])
     app.router.add_get("/", raising(ValueError()))
     client = await aiohttp_client(app)

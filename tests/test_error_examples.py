@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
+
+import pytest
 
 from docs.examples.error_basic import create_app as basic_app
 from docs.examples.error_custom_middleware import create_app as custom_app
+from docs.examples.error_exception_handlers import create_app as by_error_app
 from docs.examples.error_handlers import create_app as handlers_app
 from docs.examples.error_ignore import create_app as ignore_app
+from docs.examples.error_production import create_app as production_app
 from docs.examples.error_stack import create_app as stack_app
+
+from .helpers import error_records
 
 if TYPE_CHECKING:
     from pytest_aiohttp import AiohttpClient
@@ -125,3 +132,57 @@ async def test_custom_middleware_answers_a_post_processing_failure(
     assert await response.json() == {
         "detail": "Expecting value: line 1 column 1 (char 0)"
     }
+
+
+async def test_by_error_rate_limit_wins_over_the_api_path(
+    aiohttp_client: AiohttpClient,
+) -> None:
+    client = await aiohttp_client(by_error_app())
+    response = await client.get("/api/search")
+    assert response.status == 429
+    assert response.headers["Retry-After"] == "30"
+    assert await response.json() == {"detail": "Too many requests, retry in 30 seconds"}
+
+
+async def test_by_error_api_path_gets_problem_details(
+    aiohttp_client: AiohttpClient,
+) -> None:
+    client = await aiohttp_client(by_error_app())
+    response = await client.get("/api/items/9")
+    assert response.status == 404
+    assert response.content_type == "application/problem+json"
+    assert (await response.json(content_type=None))["detail"] == "No item 9"
+
+
+async def test_by_error_other_paths_get_the_html_page(
+    aiohttp_client: AiohttpClient,
+) -> None:
+    client = await aiohttp_client(by_error_app())
+    response = await client.get("/about")
+    assert response.status == 404
+    assert response.content_type == "text/html"
+    assert "<h1>Not Found</h1>" in await response.text()
+
+
+async def test_production_bug_says_only_its_status_phrase(
+    aiohttp_client: AiohttpClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = await aiohttp_client(production_app())
+    response = await client.get("/report")
+    assert response.status == 500
+    problem = await response.json(content_type=None)
+    assert problem["detail"] == "Internal Server Error"
+    assert "s3cret" not in await response.text()
+    [record] = error_records(caplog)
+    assert record.levelno == logging.ERROR
+    assert "s3cret" in record.getMessage()
+    assert record.exc_info is not None
+
+
+async def test_production_http_error_keeps_its_reason(
+    aiohttp_client: AiohttpClient,
+) -> None:
+    client = await aiohttp_client(production_app())
+    response = await client.get("/items/9")
+    assert response.status == 404
+    assert (await response.json(content_type=None))["detail"] == "No item 9"

@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from aiohttp_middlewares import wait_shielded
+from aiohttp_middlewares import ProxyAccessLogger, wait_shielded
+from docs.examples import getting_started
 from docs.examples.getting_started import ORDERS, create_app
+
+from .helpers import run_as_script
 
 Client = Callable[[web.Application], Awaitable[TestClient[Any, Any]]]
 ORIGIN = "https://app.example.com"
@@ -36,6 +40,34 @@ async def test_trusted_proxy_header_makes_the_url_https(aiohttp_client: Client) 
     client = await aiohttp_client(create_app())
     response = await client.get("/api/hello", headers={"X-Forwarded-Proto": "https"})
     assert (await response.json())["url"].startswith("https://")
+
+
+async def test_answers_carry_the_request_id_of_the_local_proxy(
+    aiohttp_client: Client,
+) -> None:
+    client = await aiohttp_client(create_app())
+    response = await client.get("/api/nowhere", headers={"X-Request-ID": "local-7"})
+    assert response.status == 404
+    assert response.headers["X-Request-ID"] == "local-7"
+
+
+async def test_trusted_proxy_header_gives_the_client(aiohttp_client: Client) -> None:
+    client = await aiohttp_client(create_app())
+    headers = {"X-Forwarded-For": "6.6.6.6, 203.0.113.7"}
+    response = await client.get("/api/hello", headers=headers)
+    assert (await response.json())["client"] == "203.0.113.7"
+
+
+def test_runs_as_a_script_with_the_access_logger(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _, kwargs = run_as_script(monkeypatch, getting_started.__file__)
+    assert kwargs == {
+        "host": "127.0.0.1",
+        "port": 8080,
+        "handler_cancellation": True,
+        "access_log_class": ProxyAccessLogger,
+    }
 
 
 async def test_order_is_saved(aiohttp_client: Client) -> None:

@@ -17,41 +17,21 @@ from aiohttp.test_utils import TestClient, make_mocked_request
 from multidict import CIMultiDict
 
 from aiohttp_middlewares import https_middleware
-from aiohttp_middlewares.annotations import Handler
+
+from .helpers import Transport, get_report, report_app
 
 Headers = Mapping[str, str] | Sequence[tuple[str, str]]
 # TestClient is generic in recent aiohttp only: the tests also run on aiohttp 3.9.
 Serve = Callable[..., Awaitable["TestClient[web.Request, web.Application]"]]
 
 
+async def login(request: web.Request) -> web.Response:
+    raise web.HTTPFound(request.url.with_path("/welcome"))
+
+
 def make_app(**kwargs: Any) -> web.Application:
-    """An app whose handler reports what it sees of the request.
-
-    An outer middleware remembers the request it passes on, so the handler can
-    tell whether https_middleware handed it a clone.
-    """
-    seen: list[web.Request] = []
-
-    @web.middleware
-    async def remember(request: web.Request, handler: Handler) -> web.StreamResponse:
-        seen.append(request)
-        return await handler(request)
-
-    async def report(request: web.Request) -> web.Response:
-        return web.json_response(
-            {
-                "scheme": request.scheme,
-                "secure": request.secure,
-                "url": str(request.url),
-                "cloned": request is not seen[-1],
-            }
-        )
-
-    async def login(request: web.Request) -> web.Response:
-        raise web.HTTPFound(request.url.with_path("/welcome"))
-
-    app = web.Application(middlewares=[remember, https_middleware(**kwargs)])
-    app.router.add_get("/", report)
+    """report_app() behind https_middleware(**kwargs), and a login redirect."""
+    app = report_app(https_middleware(**kwargs))
     app.router.add_get("/login", login)
     return app
 
@@ -69,19 +49,10 @@ def serve(aiohttp_client: Any) -> Serve:
     return start
 
 
-async def seen(
-    client: TestClient[web.Request, web.Application], headers: Headers = ()
-) -> dict[str, Any]:
-    async with client.get("/", headers=CIMultiDict(headers)) as response:
-        assert response.status == 200
-        result: dict[str, Any] = await response.json()
-        return result
-
-
 async def scheme(
     client: TestClient[web.Request, web.Application], headers: Headers = ()
 ) -> str:
-    return str((await seen(client, headers))["scheme"])
+    return str((await get_report(client, headers))["scheme"])
 
 
 async def fetch_scheme(url: str, headers: Headers, **kwargs: Any) -> str:
@@ -97,7 +68,7 @@ async def fetch_scheme(url: str, headers: Headers, **kwargs: Any) -> str:
 
 async def test_default_header_gives_https_scheme_secure_and_url(serve: Serve) -> None:
     client = await serve()
-    result = await seen(client, {"X-Forwarded-Proto": "https"})
+    result = await get_report(client, {"X-Forwarded-Proto": "https"})
     assert result["scheme"] == "https"
     assert result["secure"] is True
     assert result["url"] == f"https://127.0.0.1:{client.port}/"
@@ -113,7 +84,7 @@ async def test_redirect_built_from_request_url_goes_to_https(serve: Serve) -> No
 
 async def test_request_without_header_passes_unchanged(serve: Serve) -> None:
     client = await serve()
-    result = await seen(client)
+    result = await get_report(client)
     assert result["scheme"] == "http"
     assert result["url"].startswith("http://")
     assert result["cloned"] is False
@@ -121,12 +92,12 @@ async def test_request_without_header_passes_unchanged(serve: Serve) -> None:
 
 async def test_matching_request_is_cloned(serve: Serve) -> None:
     client = await serve()
-    assert (await seen(client, {"X-Forwarded-Proto": "https"}))["cloned"] is True
+    assert (await get_report(client, {"X-Forwarded-Proto": "https"}))["cloned"] is True
 
 
 async def test_other_value_passes_unchanged(serve: Serve) -> None:
     client = await serve()
-    result = await seen(client, {"X-Forwarded-Proto": "http"})
+    result = await get_report(client, {"X-Forwarded-Proto": "http"})
     assert result["scheme"] == "http"
     assert result["cloned"] is False
 
@@ -314,7 +285,7 @@ async def test_trusted_peer_headers_are_honoured(serve: Serve) -> None:
 
 async def test_untrusted_peer_headers_are_ignored(serve: Serve) -> None:
     client = await serve(trusted_proxies=["10.0.0.0/8", "::1"])
-    result = await seen(client, {"X-Forwarded-Proto": "https"})
+    result = await get_report(client, {"X-Forwarded-Proto": "https"})
     assert result["scheme"] == "http"
     assert result["cloned"] is False
 
@@ -426,16 +397,6 @@ async def test_unix_socket_peer_is_trusted(tmp_path: Path) -> None:
         await runner.cleanup()
 
 
-class Transport:
-    """A transport whose peer address is whatever the test says."""
-
-    def __init__(self, peername: object) -> None:
-        self.peername = peername
-
-    def get_extra_info(self, name: str, default: object = None) -> object:
-        return self.peername if name == "peername" else default
-
-
 async def scheme_through(middleware: Any, transport: object, lost: bool = False) -> str:
     request = make_mocked_request(
         "GET", "/", {"X-Forwarded-Proto": "https"}, transport=transport
@@ -460,9 +421,17 @@ async def test_unreadable_peer_is_not_trusted() -> None:
     assert await scheme_through(middleware, Transport(None)) == "http"
 
 
-async def test_unparsable_peer_address_is_not_trusted() -> None:
+@pytest.mark.parametrize("host", ["host", "300.1.1.1", "1:2:3", "1" * 100])
+async def test_unparsable_peer_address_is_not_trusted(host: str) -> None:
     middleware = https_middleware(trusted_proxies=["0.0.0.0/0", "::/0"])
-    assert await scheme_through(middleware, Transport(("host", 1))) == "http"
+    assert await scheme_through(middleware, Transport((host, 1))) == "http"
+
+
+async def test_star_trusts_every_peer() -> None:
+    for trusted_proxies in ("*", ["*"]):
+        middleware = https_middleware(trusted_proxies=trusted_proxies)
+        transport = Transport(("203.0.113.9", 1))
+        assert await scheme_through(middleware, transport) == "https"
 
 
 async def test_closed_connection_is_not_trusted() -> None:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import runpy
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
 
 from docs.examples import https_behind_nginx, https_forwarded
+
+from .helpers import run_as_script
 
 EXAMPLES = Path(https_behind_nginx.__file__).parent
 
@@ -49,11 +49,5 @@ async def test_forwarded_app_ignores_x_forwarded_proto(aiohttp_client: Any) -> N
 def test_example_runs_as_a_script(
     monkeypatch: pytest.MonkeyPatch, name: str, host: str
 ) -> None:
-    calls: list[tuple[Any, dict[str, Any]]] = []
-    monkeypatch.setattr(
-        web, "run_app", lambda app, **kwargs: calls.append((app, kwargs))
-    )
-    runpy.run_path(str(EXAMPLES / f"{name}.py"), run_name="__main__")
-    [(app, kwargs)] = calls
-    assert isinstance(app, web.Application)
+    _, kwargs = run_as_script(monkeypatch, EXAMPLES / f"{name}.py")
     assert kwargs == {"host": host, "port": 8080}

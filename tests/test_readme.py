@@ -8,6 +8,8 @@ checked against the Makefile and pyproject.toml.
 
 from __future__ import annotations
 
+import io
+import logging
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable
@@ -21,14 +23,27 @@ from docutils import nodes
 from docutils.core import publish_doctree
 
 import aiohttp_middlewares
-from aiohttp_middlewares import wait_shielded
+from aiohttp_middlewares import (
+    ProxyAccessLogger,
+    request_id_on_response_prepare,
+    wait_shielded,
+)
 from aiohttp_middlewares.annotations import Handler
 
 from .helpers import ROOT
 
 Client = Callable[[web.Application], Awaitable[TestClient[Any, Any]]]
 README = ROOT / "README.rst"
-PYTHON_SECTIONS = ("Quick start", "CORS", "Errors", "Timeout", "Shield", "HTTPS")
+PYTHON_SECTIONS = (
+    "Quick start",
+    "CORS",
+    "Errors",
+    "Timeout",
+    "Shield",
+    "Proxy",
+    "HTTPS",
+    "Request id",
+)
 
 
 def doctree() -> nodes.document:
@@ -50,10 +65,10 @@ def code_blocks() -> list[tuple[str, str, str]]:
     return found
 
 
-def run_block(section: str) -> web.Application:
-    """Execute the Python block of *section*; return the ``app`` it builds."""
+def run_block(section: str, name: str = "readme") -> web.Application:
+    """Execute the Python block of *section* as module *name*; return its ``app``."""
     (code,) = (c for s, lang, c in code_blocks() if s == section and lang == "python")
-    namespace: dict[str, Any] = {}
+    namespace: dict[str, Any] = {"__name__": name}
     exec(compile(code, f"README.rst ({section})", "exec"), namespace)  # noqa: S102
     app = namespace["app"]
     assert isinstance(app, web.Application)
@@ -157,14 +172,34 @@ def test_long_description_has_no_links_into_the_repository() -> None:
         assert uri.startswith(("https://", "http://")), uri
 
 
-def test_quick_start_stacks_the_five_middlewares_cors_outermost() -> None:
-    assert modules(run_block("Quick start")) == [
+def test_quick_start_stacks_six_middlewares_request_id_outermost() -> None:
+    app = run_block("Quick start")
+    assert request_id_on_response_prepare in app.on_response_prepare
+    assert modules(app) == [
+        "aiohttp_middlewares.request_id",
+        "aiohttp_middlewares.proxy",
         "aiohttp_middlewares.cors",
         "aiohttp_middlewares.error",
-        "aiohttp_middlewares.https",
         "aiohttp_middlewares.timeout",
         "aiohttp_middlewares.shield",
     ]
+
+
+async def who(request: web.Request) -> web.Response:
+    return web.Response(text=f"{request.remote} {request.url}")
+
+
+async def test_quick_start_handlers_see_the_client_behind_the_proxy(
+    aiohttp_client: Client,
+) -> None:
+    client = await serve_block(aiohttp_client, "Quick start", "/who", who)
+    headers = {
+        "X-Forwarded-For": "6.6.6.6, 203.0.113.7",
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Host": "api.example.com",
+    }
+    response = await client.get("/who", headers=headers)
+    assert await response.text() == "203.0.113.7 https://api.example.com/who"
 
 
 async def test_quick_start_error_answers_carry_cors_headers(
@@ -176,6 +211,22 @@ async def test_quick_start_error_answers_carry_cors_headers(
     assert response.status == 500
     assert await response.json() == {"detail": "broken"}
     assert response.headers["Access-Control-Allow-Origin"] == origin
+
+
+async def stream(request: web.Request) -> web.StreamResponse:
+    response = web.StreamResponse()
+    await response.prepare(request)
+    return response
+
+
+@pytest.mark.parametrize(("path", "handler"), [("/fail", fail), ("/stream", stream)])
+async def test_quick_start_answers_carry_the_request_id(
+    aiohttp_client: Client, path: str, handler: Handler
+) -> None:
+    client = await serve_block(aiohttp_client, "Quick start", path, handler)
+    response = await client.get(path, headers={"X-Request-ID": "quick-1"})
+    await response.read()
+    assert response.headers.getall("X-Request-ID") == ["quick-1"]
 
 
 async def test_cors_example_admits_a_subdomain_but_not_a_lookalike(
@@ -198,7 +249,9 @@ async def test_errors_example_answers_problem_details(aiohttp_client: Client) ->
     response = await client.get("/fail")
     assert response.status == 500
     assert response.content_type == "application/problem+json"
-    assert (await response.json())["instance"] == "/fail"
+    problem = await response.json(content_type=None)
+    assert problem["instance"] == "/fail"
+    assert problem["detail"] == "Internal Server Error"  # not "broken"
 
 
 async def test_errors_example_leaves_404_to_aiohttp(aiohttp_client: Client) -> None:
@@ -219,6 +272,57 @@ def test_shield_example_waits_for_shielded_handlers_at_shutdown() -> None:
     app = run_block("Shield")
     assert modules(app) == ["aiohttp_middlewares.shield"]
     assert wait_shielded in app.on_shutdown
+
+
+async def logs(request: web.Request) -> web.Response:
+    logging.getLogger("readme").info("handled")
+    return web.Response(text="ok")
+
+
+async def test_request_id_example_logs_the_id_of_each_request(
+    aiohttp_client: Client,
+) -> None:
+    # The block configures the root logger: put it back as it was.
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        client = await serve_block(aiohttp_client, "Request id", "/", logs)
+        [log_handler] = [h for h in root.handlers if h not in handlers]
+        assert isinstance(log_handler, logging.StreamHandler)
+        output = io.StringIO()
+        log_handler.setStream(output)
+        response = await client.get("/", headers={"X-Request-ID": "readme-1"})
+        await response.read()
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    assert response.headers["X-Request-ID"] == "readme-1"
+    handled, access = output.getvalue().splitlines()
+    assert handled == "[readme-1] handled"
+    assert access.startswith("[readme-1] 127.0.0.1 ")
+    assert '"GET / HTTP/1.1" 200' in access
+
+
+async def test_proxy_example_sees_the_client_and_refuses_other_hosts(
+    aiohttp_client: Client,
+) -> None:
+    client = await serve_block(aiohttp_client, "Proxy", "/", who)
+    headers = {"X-Forwarded-For": "6.6.6.6, 203.0.113.7", "Host": "shop.example.com"}
+    response = await client.get("/", headers=headers)
+    assert await response.text() == "203.0.113.7 http://shop.example.com/"
+    response = await client.get("/", headers={"Host": "evil.test"})
+    assert response.status == 400
+
+
+def test_proxy_example_runs_with_the_access_logger(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(web, "run_app", lambda app, **kwargs: calls.append(kwargs))
+    run_block("Proxy", name="__main__")
+    assert calls == [
+        {"host": "127.0.0.1", "port": 8080, "access_log_class": ProxyAccessLogger}
+    ]
 
 
 async def test_https_example_trusts_a_listed_proxy(aiohttp_client: Client) -> None:

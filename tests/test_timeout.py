@@ -17,7 +17,7 @@ from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 
 from aiohttp_middlewares import error_middleware, timeout_middleware
-from aiohttp_middlewares.annotations import Handler, Middleware
+from aiohttp_middlewares.annotations import Handler, Middleware, UrlLimits
 
 from .helpers import Outcome, call, disconnect, send, serving
 
@@ -145,9 +145,11 @@ def not_cancelling(task: asyncio.Task[Any]) -> bool:
     return sys.version_info < (3, 11) or task.cancelling() == 0
 
 
-def start(middleware: Middleware, handler: Handler) -> asyncio.Task[web.StreamResponse]:
-    """Run *middleware* on a mocked ``GET /`` in a task of its own."""
-    request = make_mocked_request("GET", "/")
+def start(
+    middleware: Middleware, handler: Handler, path: str = "/"
+) -> asyncio.Task[web.StreamResponse]:
+    """Run *middleware* on a mocked ``GET <path>`` in a task of its own."""
+    request = make_mocked_request("GET", path)
     return asyncio.create_task(call(middleware, request, handler))
 
 
@@ -503,6 +505,117 @@ def test_one_middleware_serves_several_event_loops() -> None:
     gc.collect()
     # Closed loops are let go of once another loop comes.
     assert [ref() is None for ref in loops[:-1]] == [True] * 4
+
+
+# Per-URL limits
+
+
+async def test_limits_give_their_urls_another_limit(aiohttp_client: Any) -> None:
+    middleware = timeout_middleware(
+        LIMIT, limits={"/export": 20 * SLOW, re.compile(r"^/reports/"): 20 * SLOW}
+    )
+    client = await aiohttp_client(slow_app(middleware))
+    assert await status(client, "GET", "/export") == 200
+    assert await status(client, "GET", "/reports/2026") == 200
+    assert await status(client, "GET", "/search") == 504
+
+
+async def test_the_504_names_the_limit_that_applied(aiohttp_client: Any) -> None:
+    middleware = timeout_middleware(10, limits={"/report": LIMIT})
+    client = await aiohttp_client(slow_app(error_middleware(), middleware))
+    async with client.get("/report") as response:
+        assert response.status == 504
+        assert await response.json() == {
+            "detail": f"Request handling exceeded {LIMIT} seconds"
+        }
+
+
+async def test_limits_first_matching_key_wins(aiohttp_client: Any) -> None:
+    middleware = timeout_middleware(
+        LIMIT,
+        limits={
+            re.compile(r"^/api/"): 20 * SLOW,
+            "/api/slow": LIMIT / 2,  # never reached: the regex matches first
+            "/exact": 20 * SLOW,
+            re.compile(r"^/ex"): LIMIT / 2,
+        },
+    )
+    client = await aiohttp_client(slow_app(middleware))
+    assert await status(client, "GET", "/api/slow") == 200
+    assert await status(client, "GET", "/exact") == 200
+    assert await status(client, "GET", "/export") == 504
+
+
+async def test_ignore_wins_over_limits(aiohttp_client: Any) -> None:
+    middleware = timeout_middleware(
+        LIMIT, ignore={"/stream": "GET"}, limits={"/stream": LIMIT / 2}
+    )
+    client = await aiohttp_client(slow_app(middleware))
+    assert await status(client, "GET", "/stream") == 200
+    assert await status(client, "POST", "/stream") == 504
+
+
+async def test_requests_of_two_limits_end_each_at_its_own_deadline(
+    clock: Clock,
+) -> None:
+    # The later request has the shorter limit: it ends first, and the earlier
+    # one keeps its own deadline.
+    middleware = timeout_middleware(10, limits={"/short": 5})
+    first, second = Gate(), Gate()
+    long = start(middleware, first.handler)
+    await first.started.wait()
+    clock.advance(1)
+    short = start(middleware, second.handler, "/short")
+    await second.started.wait()
+    clock.advance(5)
+    with pytest.raises(asyncio.TimeoutError, match="exceeded 5 seconds"):
+        await asyncio.wait_for(short, 5)  # not forever if the deadline is lost
+    assert not long.done()
+    clock.advance(4)
+    with pytest.raises(asyncio.TimeoutError, match="exceeded 10 seconds"):
+        await asyncio.wait_for(long, 5)
+
+
+@pytest.mark.parametrize(
+    ("limits", "path", "shown"),
+    [
+        ({"/": 10.0}, "/", "10.0"),  # equal to seconds, but written otherwise
+        ({"/a": 10, "/b": 5, "/": 5}, "/", "5"),  # one limit for two keys
+        ({"/": 10}, "/", "10"),  # the very limit of seconds
+    ],
+    ids=["as-written", "shared", "same-as-seconds"],
+)
+async def test_timeout_says_the_limit_as_written(
+    clock: Clock, limits: UrlLimits, path: str, shown: str
+) -> None:
+    gate = Gate()
+    task = start(timeout_middleware(10, limits=limits), gate.handler, path)
+    await gate.started.wait()
+    clock.advance(10)
+    with pytest.raises(
+        asyncio.TimeoutError, match=rf"^Request handling exceeded {shown} seconds$"
+    ):
+        await task
+
+
+@pytest.mark.parametrize(
+    ("limits", "error", "argument"),
+    [
+        ([("/x", 1)], TypeError, "limits"),
+        ("/x", TypeError, "limits"),
+        ({42: 1}, TypeError, "limits"),
+        ({"/x": 0}, ValueError, r"limits\['/x'\]"),
+        ({"/x": math.inf}, ValueError, r"limits\['/x'\]"),
+        ({"/x": "30"}, TypeError, r"limits\['/x'\]"),
+        ({"/x": True}, TypeError, r"limits\['/x'\]"),
+    ],
+    ids=repr,
+)
+def test_bad_limits_are_refused_naming_them(
+    limits: Any, error: type[Exception], argument: str
+) -> None:
+    with pytest.raises(error, match=f"^{argument}"):
+        timeout_middleware(1, limits=limits)
 
 
 # Configuration

@@ -1,8 +1,9 @@
-"""The timeout example that the docs include runs and does what the docs say."""
+"""The timeout examples that the docs include run and do what the docs say."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 import runpy
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -11,7 +12,8 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from docs.examples import timeout_app
+from aiohttp_middlewares.annotations import UrlLimits
+from docs.examples import timeout_app, timeout_limits
 
 LIMIT = 0.05
 SLOW = 2 * LIMIT  # slow work, outlasting the limit
@@ -64,3 +66,32 @@ def test_example_runs_as_a_script(monkeypatch: pytest.MonkeyPatch) -> None:
     [(app, kwargs)] = calls
     assert isinstance(app, web.Application)
     assert kwargs == {"host": "127.0.0.1", "port": 8080}
+
+
+async def stuck_report(name: str) -> dict[str, str]:
+    await asyncio.Event().wait()
+    raise AssertionError("the event never fires")  # pragma: no cover
+
+
+@pytest.mark.parametrize(
+    ("path", "limit"),
+    [("/reports/yearly", 2 * LIMIT), ("/reports/daily", LIMIT)],
+    ids=["exact-path", "regex"],
+)
+async def test_limits_report_answers_504_naming_its_limit(
+    aiohttp_client: Any, monkeypatch: pytest.MonkeyPatch, path: str, limit: float
+) -> None:
+    monkeypatch.setattr(timeout_limits, "build_report", stuck_report)
+    limits: UrlLimits = {"/reports/yearly": 2 * LIMIT, re.compile(r"^/reports/"): LIMIT}
+    client = await aiohttp_client(timeout_limits.create_app(10, limits))
+    async with client.get(path) as response:
+        assert response.status == 504
+        assert await response.json() == {
+            "detail": f"Request handling exceeded {limit} seconds"
+        }
+
+
+async def test_limits_report_answers_in_time(aiohttp_client: Any) -> None:
+    client = await aiohttp_client(timeout_limits.create_app())
+    async with client.get("/reports/daily") as response:
+        assert await response.json() == {"report": "daily", "rows": "42"}

@@ -8,6 +8,7 @@ of ``--strict``). At run time the same calls run, so the file stays valid code.
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -17,12 +18,16 @@ from aiohttp import web
 from aiohttp_middlewares import (
     IDEMPOTENT_METHODS,
     NON_IDEMPOTENT_METHODS,
+    RequestIdFilter,
     cors_middleware,
+    current_request_id,
     default_error_handler,
     error_context,
     error_middleware,
     https_middleware,
     problem_error_handler,
+    request_id_middleware,
+    request_id_on_response_prepare,
     shield_middleware,
     timeout_middleware,
     wait_shielded,
@@ -40,8 +45,9 @@ else:
 
 def quick_start() -> web.Application:
     # The README's quick start, as a user copies it into a file.
-    return web.Application(
+    app = web.Application(
         middlewares=[
+            request_id_middleware(),
             cors_middleware(origins=["https://app.example.com"]),
             error_middleware(),
             https_middleware(),
@@ -49,10 +55,12 @@ def quick_start() -> web.Application:
             shield_middleware(methods=NON_IDEMPOTENT_METHODS),
         ]
     )
+    app.on_response_prepare.append(request_id_on_response_prepare)
+    return app
 
 
 def test_quick_start_builds_an_application() -> None:
-    assert len(quick_start().middlewares) == 5
+    assert len(quick_start().middlewares) == 6
 
 
 def test_every_factory_returns_a_middleware() -> None:
@@ -66,6 +74,10 @@ def test_every_factory_returns_a_middleware() -> None:
         assert_type(https_middleware({"Forwarded": "https"}), Middleware),
         assert_type(timeout_middleware(5, ignore={"/slow": "POST"}), Middleware),
         assert_type(shield_middleware(urls={"/save": ["POST"]}), Middleware),
+        assert_type(
+            request_id_middleware(generator=lambda: "id", validator=str.isalnum),
+            Middleware,
+        ),
     ]
     assert all(callable(middleware) for middleware in made)
 
@@ -120,3 +132,13 @@ def test_origins_as_a_bare_string_is_refused() -> None:
     # A str is a Collection[str] to a type checker: the factory refuses it.
     with pytest.raises(TypeError, match="origins"):
         cors_middleware(origins="https://app.example.com")
+
+
+def test_request_id_pieces_have_their_types() -> None:
+    assert isinstance(RequestIdFilter(), logging.Filter)
+    assert assert_type(current_request_id(), str | None) is None
+
+
+def test_a_generator_returning_no_str_is_a_type_error() -> None:
+    # Callable, so accepted at run time; each request then gets a uuid4.
+    assert callable(request_id_middleware(generator=lambda: 42))  # type: ignore[arg-type, return-value]

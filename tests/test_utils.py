@@ -12,6 +12,7 @@ from yarl import URL
 from aiohttp_middlewares import utils
 from aiohttp_middlewares.annotations import Url, UrlDict
 from aiohttp_middlewares.utils import (
+    compile_url_map,
     compile_urls,
     match_path,
     match_request,
@@ -163,6 +164,55 @@ def test_exact_paths_need_no_cache() -> None:
     assert match("get", "/a")
     assert not match("GET", "/b")
     assert match.cache_info().currsize == 0
+
+
+def test_methods_for_names_the_first_matching_keys_methods() -> None:
+    match = compile_urls({re.compile(r"^/a"): "GET", "/ab": ["PUT"], "/c": ["POST"]})
+    assert match.methods_for("/ab") == frozenset({"GET", "HEAD"})
+    assert match.methods_for("/c") == frozenset({"POST"})
+    assert match.methods_for("/d") == frozenset()
+    assert compile_urls(["/x"]).methods_for("/x") is None
+
+
+def seconds(value: object, name: str) -> float:
+    assert isinstance(value, int | float), name
+    return float(value)
+
+
+def test_url_map_gives_the_value_of_the_first_matching_key() -> None:
+    url_map = compile_url_map(
+        {re.compile(r"^/api/"): 1, "/api/export": 2, URL("/x"): 3},
+        seconds,
+        0.5,
+        argument="limits",
+    )
+    assert url_map.get("/api/export") == 1.0  # the regex comes first
+    assert url_map.get("/x") == 3.0
+    assert url_map.get("/other") == 0.5
+    assert url_map.cache_info().currsize == 3
+
+
+def test_url_map_names_the_key_of_a_refused_value() -> None:
+    names: list[str] = []
+
+    def refuse(value: object, name: str) -> float:
+        names.append(name)
+        raise ValueError(name)
+
+    with pytest.raises(ValueError, match=r"^limits\['/a'\]$"):
+        compile_url_map({"/a": 1}, refuse, 0.0, argument="limits")
+    assert names == ["limits['/a']"]
+
+
+@pytest.mark.parametrize("urls", [["/a"], "/a", None])
+def test_url_map_must_be_a_dict_naming_argument(urls: object) -> None:
+    with pytest.raises(TypeError, match=r"^limits must be a dict keyed by URL"):
+        compile_url_map(urls, seconds, 0.0, argument="limits")
+
+
+def test_url_map_refuses_a_bad_key_naming_argument() -> None:
+    with pytest.raises(TypeError, match=r"^limits holds int 42"):
+        compile_url_map({42: 1}, seconds, 0.0, argument="limits")
 
 
 def test_to_tuple_keeps_order() -> None:

@@ -80,11 +80,11 @@ const demos = {
   },
 
   "https": async () => {
-    const response = await fetch(`${api}/api/scheme`, {
-      headers: { "X-Forwarded-Proto": "https" },
+    const response = await fetch(`${api}/api/proxied`, {
+      headers: { "X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https" },
     });
     const note = `sent over plain ${new URL(api).protocol.slice(0, -1)} ` +
-      "with X-Forwarded-Proto: https";
+      "from 127.0.0.1 with X-Forwarded-For: 203.0.113.7, X-Forwarded-Proto: https";
     return describe(response, note);
   },
 };
