@@ -46,6 +46,7 @@ from .utils import (
     check_bool,
     check_field_values,
     compile_urls,
+    is_token,
     response_key,
     routed_path,
     to_str_tuple,
@@ -184,8 +185,6 @@ _NEVER_EXPOSED: Final = frozenset(
         "set-cookie2",
     }
 )
-# An HTTP token (RFC 9110, section 5.6.2): what a method or a field name is.
-_TOKEN: Final = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _DEFAULT_PORTS: Final = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 # scheme "://" host [":" port] and an optional trailing slash, nothing else: no
 # user info, path, query, fragment or whitespace (the host is checked by yarl).
@@ -536,8 +535,8 @@ async def _passes(check: OriginCheck, request: web.Request, origin: str) -> bool
     """Run one origin check; a failure counts as its refusal, never a 5xx."""
     try:
         result = check(request, origin)
-        # A bool is the answer; an async def check returns an awaitable of one.
-        if not isinstance(result, bool) and inspect.isawaitable(result):
+        # An async def check returns an awaitable of its answer.
+        if inspect.isawaitable(result):
             result = await result
     except Exception:
         logger.exception(
@@ -740,7 +739,7 @@ def _asked_method(asked: CIMultiDictProxy[str]) -> str:
     # Sent back as asked, since Fetch compares methods case-sensitively; only
     # a valid method name may go back into a header.
     method = asked.get(ACCESS_CONTROL_REQUEST_METHOD, "")
-    return method if _TOKEN.fullmatch(method) else ""
+    return method if is_token(method) else ""
 
 
 def _asked_headers(asked: CIMultiDictProxy[str], keep_authorization: bool) -> str:
@@ -748,7 +747,7 @@ def _asked_headers(asked: CIMultiDictProxy[str], keep_authorization: bool) -> st
     return ", ".join(
         name
         for name in names
-        if _TOKEN.fullmatch(name)
+        if is_token(name)
         and (keep_authorization or name.lower() != _NEVER_WILDCARD_HEADER)
     )
 
