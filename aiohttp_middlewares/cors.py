@@ -13,6 +13,8 @@
 * Every response of a CORS-handled path carries ``Vary: Origin``, merged with the
   handler's own ``Vary``, so that shared caches never serve one origin's answer
   to another.
+* When several ``cors_middleware`` cover a request, the outermost decides, for
+  preflights and actual requests alike.
 
 A handler that prepares its own :class:`~aiohttp.web.StreamResponse` (server-sent
 events, chunked downloads, WebSocket) sends its headers before the middleware
@@ -22,26 +24,29 @@ sees it. For those, register :func:`cors_on_response_prepare` once::
 
 Configuration is checked and normalised once, when the factory is called: origins
 land in a frozenset, header values are joined into strings, so a request costs a
-few dict and set look-ups.
+few dict and set look-ups. Origin checks (callables in ``origins``) run only for
+origins that no exact origin or regex allows.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Iterable
 from types import FunctionType
-from typing import TYPE_CHECKING, Any, Final, TypeAlias
+from typing import TYPE_CHECKING, Any, Final, NamedTuple, TypeAlias
 from weakref import WeakKeyDictionary
 
 from aiohttp import hdrs, web
 from yarl import URL
 
-from .annotations import Handler, Middleware, Url, Urls
+from .annotations import Handler, Middleware, Urls
 from .utils import (
     check_bool,
     check_field_values,
     compile_urls,
+    is_token,
     response_key,
     routed_path,
     to_str_tuple,
@@ -66,6 +71,7 @@ __all__ = (
     "DEFAULT_ALLOW_HEADERS",
     "DEFAULT_ALLOW_METHODS",
     "Origin",
+    "OriginCheck",
     "cors_middleware",
     "cors_on_response_prepare",
 )
@@ -114,32 +120,71 @@ DEFAULT_ALLOW_HEADERS: Final = (
 #: Methods a preflight allows by default (``allow_methods``).
 DEFAULT_ALLOW_METHODS: Final = ("DELETE", "GET", "OPTIONS", "PATCH", "POST", "PUT")
 
-#: One allowed origin as ``origins`` accepts it: an exact origin string such as
-#: ``"https://app.example.com"`` (or ``"null"``), a :class:`yarl.URL` of it, or a
-#: compiled regex tried with ``pattern.match(origin)``.
-Origin: TypeAlias = Url
+#: A check of an origin at run time, as ``origins`` accepts it:
+#: ``check(request, origin)`` returns ``True`` to allow the origin, ``False`` to
+#: refuse it, or an awaitable of either (an ``async def`` check). *request* is
+#: the :class:`aiohttp.web.Request` being handled (an actual request or a
+#: preflight); *origin* is its ``Origin`` header exactly as sent, a non-empty
+#: ASCII string such as ``"https://acme.example.com"`` or ``"null"``, not
+#: normalised. A check runs only when no exact origin and no regex allowed the
+#: origin; an exception it raises, or a result that is not a ``bool``, is logged
+#: at ERROR and counts as its refusal.
+OriginCheck: TypeAlias = Callable[[web.Request, str], bool | Awaitable[bool]]
+
+#: One item of ``origins``: an exact origin string such as
+#: ``"https://app.example.com"`` (or ``"null"``), a :class:`yarl.URL` of it, a
+#: compiled regex tried with ``pattern.match(origin)``, or an
+#: :data:`OriginCheck`.
+Origin: TypeAlias = str | re.Pattern[str] | URL | OriginCheck
 
 # The headers one response gets: (name, value) pairs, then ``Vary: Origin``.
 # ``()`` means "refused or no Origin": only ``Vary`` is added.
 _Grant: TypeAlias = tuple[tuple[str, str], ...]
-# What a middleware decides for a request: its grant, or None when the request
-# is not one it handles (another path of ``urls``).
-_Decide: TypeAlias = Callable[[web.Request], "_Grant | None"]
+# Computes Access-Control-Expose-Headers from a response's own headers (for "*"
+# in expose_headers with credentials), or None when it is a fixed list.
+_Expose: TypeAlias = "Callable[[CIMultiDict[str]], str] | None"
 
-# Every cors middleware's decision, for cors_on_response_prepare to find
-# through app.middlewares: it can then decide for answers that no middleware
-# saw (aiohttp's own 500, an outer middleware's), with whatever request they
-# are prepared with, an original or a clone.
-_policies: WeakKeyDictionary[Callable[..., Any], _Decide] = WeakKeyDictionary()
+
+class _Policy(NamedTuple):
+    # What a cors middleware decides for a request: its grant, or None when
+    # the request is not one it handles (another path of ``urls``).
+    decide: Callable[[web.Request], Awaitable[_Grant | None]]
+    expose: _Expose
+
+
+# Every cors middleware's policy, for cors_on_response_prepare to find through
+# app.middlewares: it can then decide for answers that no middleware saw
+# (aiohttp's own 500, an outer middleware's), with whatever request they are
+# prepared with, an original or a clone.
+_policies: WeakKeyDictionary[Callable[..., Any], _Policy] = WeakKeyDictionary()
 # Marks a response that has its CORS headers, so that none is decided twice.
 _ANSWERED = response_key("cors", bool)
 
+_REFUSED: Final[_Grant] = ()
 _OPTIONS: Final = "OPTIONS"
 _TRUE: Final = "true"
+_WILDCARD: Final = "*"
+_ACCESS_CONTROL_PREFIX: Final = "access-control-"
 # A browser never preflights only because of these methods (Fetch: CORS-safelisted).
 _SAFELISTED_METHODS: Final = frozenset({"GET", "HEAD", "POST"})
 # Fetch: the "*" of Access-Control-Allow-Headers never covers Authorization.
 _NEVER_WILDCARD_HEADER: Final = "authorization"
+# Fetch: scripts always read the CORS-safelisted response headers, and never
+# the forbidden response-header names, whatever Access-Control-Expose-Headers
+# says; a "*" that stands for the response's own names lists neither.
+_NEVER_EXPOSED: Final = frozenset(
+    {
+        "cache-control",
+        "content-language",
+        "content-length",
+        "content-type",
+        "expires",
+        "last-modified",
+        "pragma",
+        "set-cookie",
+        "set-cookie2",
+    }
+)
 _DEFAULT_PORTS: Final = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 # scheme "://" host [":" port] and an optional trailing slash, nothing else: no
 # user info, path, query, fragment or whitespace (the host is checked by yarl).
@@ -173,26 +218,36 @@ def cors_middleware(
             ]
         )
 
+    Several instances with different ``urls`` give different paths different
+    policies. Where their ``urls`` overlap, the outermost instance covering a
+    request decides for it, preflight and actual request alike: its CORS
+    headers replace those of the inner ones.
+
     :param allow_all: Allow any origin. Without ``allow_credentials`` the answer
         is ``Access-Control-Allow-Origin: *``; with it, the request's origin is
         reflected and a WARNING is logged, since every website can then read
         responses made with the user's cookies. By default: ``False``.
-    :param origins: Allowed origins. A string (or :class:`yarl.URL`) is an exact
-        origin such as ``"https://app.example.com"``, normalised once (lower-case
-        scheme and host, no default port, no trailing slash); ``"null"`` allows
-        sandboxed frames and ``file://`` pages. A string that is not an origin
-        (``"example.com"``, ``"https://a.example/app"``) can never match: a
-        WARNING names it. A compiled regex allows the origins it matches with
-        ``pattern.match`` (anchored at the start only): end it with ``$``, or a
-        WARNING tells that ``^https://app\\.example\\.com`` also admits
-        ``https://app.example.com.evil.test``. By default: ``None``, no origin
-        is allowed.
+    :param origins: Allowed origins, tried in this order: exact origins, then
+        regexes, then checks. A string (or :class:`yarl.URL`) is an exact
+        origin such as ``"https://app.example.com"``, normalised once
+        (lower-case scheme and host, no default port, no trailing slash);
+        ``"null"`` allows sandboxed frames and ``file://`` pages. A string that
+        is not an origin (``"example.com"``, ``"https://a.example/app"``) can
+        never match: a WARNING names it. A compiled regex allows the origins it
+        matches with ``pattern.match`` (anchored at the start only): end it
+        with ``$``, or a WARNING tells that ``^https://app\\.example\\.com``
+        also admits ``https://app.example.com.evil.test``. A callable is an
+        :data:`OriginCheck`, ``check(request, origin)``, sync or async, called
+        in the order given for an origin that nothing before allowed, until
+        one returns ``True``. By default: ``None``, no origin is allowed.
     :param urls: Request paths that get CORS handling, matched as
         :func:`~aiohttp_middlewares.utils.compile_urls` does, on the path the
         router resolves (:func:`~aiohttp_middlewares.utils.routed_path`);
         other paths are left untouched. By default: every path.
     :param expose_headers: Response headers that scripts may read, sent as
         ``Access-Control-Expose-Headers`` on every answer to an allowed origin.
+        ``"*"`` is sent as it is without ``allow_credentials``; with it, each
+        answer lists its own header names instead (see ``allow_credentials``).
         By default: ``None``.
     :param allow_headers: Request headers a preflight allows, sent as
         ``Access-Control-Allow-Headers`` in the given order. By default:
@@ -202,17 +257,25 @@ def cors_middleware(
         :data:`DEFAULT_ALLOW_METHODS`.
     :param allow_credentials: Send ``Access-Control-Allow-Credentials: true``,
         so that scripts may send cookies and read the answers made with them.
-        By default: ``False``.
+        A browser reads a ``*`` as a literal name in a credentialed exchange, so
+        a ``"*"`` in ``allow_headers``, ``allow_methods`` or ``expose_headers``
+        then answers with names: the headers a preflight asks for (never
+        ``Authorization`` unless ``allow_headers`` names it), the method it
+        asks for, and the header names of each answer (without the ones
+        browsers always expose, and never ``Set-Cookie``). By default:
+        ``False``.
     :param max_age: Seconds a browser may cache a preflight answer, sent as
         ``Access-Control-Max-Age``. By default: ``None``, not sent.
     :param allow_private_network: Answer
         ``Access-Control-Allow-Private-Network: true`` to a preflight that asks
         with ``Access-Control-Request-Private-Network: true`` (Private Network
-        Access). By default: ``False``.
+        Access, a protocol Chrome stopped pursuing: see the CORS page of the
+        docs). By default: ``False``.
     :return: The middleware.
     :raises TypeError: When ``origins``, ``allow_headers``, ``allow_methods``,
         ``expose_headers`` or ``urls`` is a bare string or not a collection, or
-        holds an item of the wrong type; when ``allow_all``,
+        holds an item of the wrong type (a callable in ``origins`` that cannot
+        be called with ``(request, origin)`` included); when ``allow_all``,
         ``allow_credentials`` or ``allow_private_network`` is not a ``bool``.
     :raises ValueError: When ``max_age`` is not a non-negative ``int``; when an
         item of ``allow_headers``, ``allow_methods`` or ``expose_headers`` holds
@@ -225,15 +288,15 @@ def cors_middleware(
         () if expose_headers is None else expose_headers, "expose_headers"
     )
     allow_credentials = check_bool(allow_credentials, "allow_credentials")
+    listed, expose = _exposer(exposed, allow_credentials)
     extra = _pairs(
         (ACCESS_CONTROL_ALLOW_CREDENTIALS, _TRUE if allow_credentials else ""),
-        (ACCESS_CONTROL_EXPOSE_HEADERS, ", ".join(exposed)),
+        (ACCESS_CONTROL_EXPOSE_HEADERS, listed),
     )
-    grant = _origin_granter(
+    match_origin, check_origin = _origin_deciders(
         check_bool(allow_all, "allow_all"), allow_credentials, origins, extra
     )
     preflight = _preflight_answerer(
-        grant,
         methods,
         headers,
         _max_age(max_age),
@@ -247,13 +310,11 @@ def cors_middleware(
     def handles(request: web.Request, method: str) -> bool:
         return match_url is None or match_url(method, routed_path(request))
 
-    def allowed_for(origin: str | None) -> _Grant:
-        return (grant(origin) or ()) if origin else ()
-
-    def decide(request: web.Request) -> _Grant | None:
+    async def decide(request: web.Request) -> _Grant | None:
         if not handles(request, request.method):
             return None
-        return allowed_for(request.headers.get(hdrs.ORIGIN))
+        allowed = match_origin(request.headers.get(hdrs.ORIGIN))
+        return await check_origin(request) if allowed is None else allowed
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -270,18 +331,21 @@ def cors_middleware(
         # dict of path to methods is matched with that method, not OPTIONS.
         if not handles(request, method if requested is None else requested):
             return await handler(request)
+        allowed = match_origin(origin)
+        if allowed is None:
+            # Only origins that no exact origin or regex allows pay for this.
+            allowed = await check_origin(request)
         if requested is not None and origin is not None:
-            return preflight(request, origin)
-        allowed = allowed_for(origin)
+            return preflight(request, origin, allowed)
         try:
             response = await handler(request)
         except web.HTTPException as exc:
             # An outer middleware that answers with a new response gets the
             # headers from cors_on_response_prepare.
-            _answer(exc, allowed)
+            _answer(exc, allowed, expose)
             raise
         if not response.prepared:
-            _answer(response, allowed)
+            _answer(response, allowed, expose)
         elif (
             not warned
             and not response.get(_ANSWERED)
@@ -298,7 +362,7 @@ def cors_middleware(
             )
         return response
 
-    _policies[middleware] = decide
+    _policies[middleware] = _Policy(decide, expose)
     return middleware
 
 
@@ -329,20 +393,21 @@ async def cors_on_response_prepare(
     :param response: The response about to send its headers.
     """
     if not response.get(_ANSWERED):
-        allowed = _first_decision(request)
-        if allowed is not None:
-            _answer(response, allowed)
+        found = await _first_decision(request)
+        if found is not None:
+            _answer(response, *found)
 
 
-def _first_decision(request: web.Request) -> _Grant | None:
+async def _first_decision(request: web.Request) -> tuple[_Grant, _Expose] | None:
     # Middlewares run outermost first: the root application's, in list order,
     # then those of each sub-application down to the one that routed.
     for app in request.match_info.apps:
         for middleware in app.middlewares:
             if isinstance(middleware, FunctionType) and middleware in _policies:
-                allowed = _policies[middleware](request)
+                policy = _policies[middleware]
+                allowed = await policy.decide(request)
                 if allowed is not None:
-                    return allowed
+                    return allowed, policy.expose
     return None
 
 
@@ -367,18 +432,53 @@ def _max_age(max_age: object) -> str:
     return str(max_age)
 
 
-def _origin_granter(
+def _names(items: Iterable[str]) -> list[str]:
+    # The names a list of header values holds: an item may list several.
+    return [name for item in items for name in map(str.strip, item.split(",")) if name]
+
+
+def _exposer(exposed: tuple[str, ...], allow_credentials: bool) -> tuple[str, _Expose]:
+    """Return the fixed ``Access-Control-Expose-Headers`` value, and ``expose``.
+
+    ``expose(headers)`` is ``None`` unless a ``"*"`` must stand for the answer's
+    own header names, which a credentialed request needs (Fetch: its ``*`` is
+    a literal name). Then it lists the fixed names too.
+    """
+    names = _names(exposed)
+    if not (allow_credentials and _WILDCARD in names):
+        return ", ".join(exposed), None
+    listed = [name for name in names if name != _WILDCARD]
+    skipped = _NEVER_EXPOSED | {name.lower() for name in listed}
+
+    def expose(headers: CIMultiDict[str]) -> str:
+        own = {
+            name.lower(): name
+            for name in headers
+            if name.lower() not in skipped
+            and not name.lower().startswith(_ACCESS_CONTROL_PREFIX)
+        }
+        return ", ".join([*listed, *own.values()])
+
+    return ", ".join(listed), expose
+
+
+def _origin_deciders(
     allow_all: bool,
     allow_credentials: bool,
     origins: Collection[Origin] | None,
     extra: _Grant,
-) -> Callable[[str], _Grant | None]:
-    """Return ``grant(origin)``: the headers for an allowed origin, else ``None``.
+) -> tuple[
+    Callable[[str | None], _Grant | None],
+    Callable[[web.Request], Awaitable[_Grant]],
+]:
+    """Return ``match_origin(origin)`` and ``check_origin(request)``.
 
-    Those of the exact origins are built now, so that the common case costs a
-    dict hit.
+    ``match_origin`` decides from the exact origins and the regexes: the
+    headers for an allowed origin, ``()`` for a refused one, ``None`` when the
+    checks must decide, which ``check_origin`` then does. The headers of the
+    exact origins are built now, so that the common case costs a dict hit.
     """
-    exact, patterns = _split_origins(origins)
+    exact, patterns, checks = _split_origins(origins)
     if allow_credentials and "null" in exact:
         logger.warning(
             "cors_middleware(origins=[..., 'null'], allow_credentials=True): any "
@@ -399,8 +499,14 @@ def _origin_granter(
     elif allow_all:
         # Reflecting any origin is what a pattern matching everything does.
         patterns = (_match_any,)
+    undecided = None if checks else _REFUSED
 
-    def grant(origin: str) -> _Grant | None:
+    def reflected(origin: str) -> _Grant:
+        return ((ACCESS_CONTROL_ALLOW_ORIGIN, origin), *extra)
+
+    def match_origin(origin: str | None) -> _Grant | None:
+        if not origin:
+            return _REFUSED
         found = granted.get(origin)
         if found is not None:
             return found
@@ -408,13 +514,53 @@ def _origin_granter(
             return anyone
         # A reflected value goes back into a header: only ASCII is safe to send
         # (browsers always send ASCII origins).
-        if origin.isascii():
-            for match in patterns:
-                if match(origin):
-                    return ((ACCESS_CONTROL_ALLOW_ORIGIN, origin), *extra)
-        return None
+        if not origin.isascii():
+            return _REFUSED
+        for match in patterns:
+            if match(origin):
+                return reflected(origin)
+        return undecided
 
-    return grant
+    async def check_origin(request: web.Request) -> _Grant:
+        origin = request.headers.get(hdrs.ORIGIN, "")
+        for check in checks:
+            if await _passes(check, request, origin):
+                return reflected(origin)
+        return _REFUSED
+
+    return match_origin, check_origin
+
+
+async def _passes(check: OriginCheck, request: web.Request, origin: str) -> bool:
+    """Run one origin check; a failure counts as its refusal, never a 5xx."""
+    try:
+        result = check(request, origin)
+        # An async def check returns an awaitable of its answer.
+        if inspect.isawaitable(result):
+            result = await result
+    except Exception:
+        logger.exception(
+            "origins check %s raised for Origin %r (%s %s): counted as a refusal",
+            _name_of(check),
+            origin,
+            request.method,
+            request.path,
+        )
+        return False
+    if isinstance(result, bool):
+        return result
+    logger.error(
+        "origins check %s returned %r for Origin %r, not True or False: counted "
+        "as a refusal",
+        _name_of(check),
+        result,
+        origin,
+    )
+    return False
+
+
+def _name_of(check: object) -> str:
+    return getattr(check, "__qualname__", None) or repr(check)
 
 
 def _match_any(origin: str) -> bool:
@@ -423,9 +569,12 @@ def _match_any(origin: str) -> bool:
 
 def _split_origins(
     origins: Collection[Origin] | None,
-) -> tuple[frozenset[str], tuple[Callable[[str], object], ...]]:
+) -> tuple[
+    frozenset[str], tuple[Callable[[str], object], ...], tuple[OriginCheck, ...]
+]:
     exact: set[str] = set()
     patterns: list[Callable[[str], object]] = []
+    checks: list[OriginCheck] = []
     for item in () if origins is None else to_tuple(origins, "origins"):
         if isinstance(item, re.Pattern) and isinstance(item.pattern, str):
             if not _anchored_at_end(item.pattern):
@@ -447,12 +596,32 @@ def _split_origins(
                 )
             else:
                 exact.add(origin)
+        elif callable(item):
+            checks.append(_checked_callable(item))
         else:
             raise TypeError(
                 f"origins holds {type(item).__name__} {item!r}: each origin must be "
-                "a str, a yarl.URL or a compiled str regex (re.compile)"
+                "a str, a yarl.URL, a compiled str regex (re.compile) or a "
+                "callable check(request, origin)"
             )
-    return frozenset(exact), tuple(patterns)
+    return frozenset(exact), tuple(patterns), tuple(checks)
+
+
+def _checked_callable(check: Callable[..., Any]) -> OriginCheck:
+    # A check that cannot take (request, origin) would fail on every request:
+    # say so now. Callables without a signature (some builtins) are trusted.
+    try:
+        signature = inspect.signature(check)
+    except (TypeError, ValueError):
+        return check
+    try:
+        signature.bind(None, None)
+    except TypeError:
+        raise TypeError(
+            f"origins holds {_name_of(check)}{signature}, which cannot be called "
+            "as check(request, origin)"
+        ) from None
+    return check
 
 
 def _anchored_at_end(pattern: str) -> bool:
@@ -508,19 +677,24 @@ def _normalise_origin(value: str) -> str | None:
 
 
 def _preflight_answerer(
-    grant: Callable[[str], _Grant | None],
     methods: tuple[str, ...],
     headers: tuple[str, ...],
     max_age: str,
     *,
     allow_credentials: bool,
     allow_private_network: bool,
-) -> Callable[[web.Request, str], web.Response]:
-    """Return ``answer(request, origin)``: the response to a preflight.
+) -> Callable[[web.Request, str, _Grant], web.Response]:
+    """Return ``answer(request, origin, allowed)``: the response to a preflight.
 
     The answer is returned, never raised, so that an outer middleware that turns
-    exceptions into error pages lets it through.
+    exceptions into error pages lets it through. It lists what is configured,
+    except a ``"*"`` with credentials, which stands for what the preflight asks.
     """
+    header_names = _names(headers)
+    method_names = _names(methods)
+    any_method = allow_credentials and _WILDCARD in method_names
+    any_header = allow_credentials and _WILDCARD in header_names
+    keep_authorization = _NEVER_WILDCARD_HEADER in map(str.lower, header_names)
     vary = [hdrs.ORIGIN, ACCESS_CONTROL_REQUEST_METHOD, ACCESS_CONTROL_REQUEST_HEADERS]
     if allow_private_network:
         vary.append(ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK)
@@ -528,16 +702,15 @@ def _preflight_answerer(
     accepted = dict(
         _pairs(
             (hdrs.VARY, refused[hdrs.VARY]),
-            (ACCESS_CONTROL_ALLOW_METHODS, ", ".join(methods)),
-            (ACCESS_CONTROL_ALLOW_HEADERS, ", ".join(headers)),
+            (ACCESS_CONTROL_ALLOW_METHODS, "" if any_method else ", ".join(methods)),
+            (ACCESS_CONTROL_ALLOW_HEADERS, "" if any_header else ", ".join(headers)),
             (ACCESS_CONTROL_MAX_AGE, max_age),
         )
     )
-    check = _preflight_checker(methods, headers, allow_credentials)
+    check = _preflight_checker(method_names, header_names)
 
-    def answer(request: web.Request, origin: str) -> web.Response:
-        allowed = grant(origin) if origin else None
-        if allowed is None:
+    def answer(request: web.Request, origin: str, allowed: _Grant) -> web.Response:
+        if not allowed:
             logger.info("CORS preflight refused: origin %r is not allowed", origin)
             response = web.Response(status=403, text="", headers=refused)
             response[_ANSWERED] = True
@@ -545,25 +718,48 @@ def _preflight_answerer(
         response = web.Response(text="", headers=accepted)
         response[_ANSWERED] = True
         response.headers.extend(allowed)
+        asked = request.headers
+        if any_method and (method := _asked_method(asked)):
+            response.headers[ACCESS_CONTROL_ALLOW_METHODS] = method
+        if any_header and (names := _asked_headers(asked, keep_authorization)):
+            response.headers[ACCESS_CONTROL_ALLOW_HEADERS] = names
         if (
             allow_private_network
-            and request.headers.get(ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK) == _TRUE
+            and asked.get(ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK) == _TRUE
         ):
             response.headers[ACCESS_CONTROL_ALLOW_PRIVATE_NETWORK] = _TRUE
         if logger.isEnabledFor(logging.INFO):
-            check(request.headers, origin)
+            check(asked, origin)
         return response
 
     return answer
 
 
+def _asked_method(asked: CIMultiDictProxy[str]) -> str:
+    # Sent back as asked, since Fetch compares methods case-sensitively; only
+    # a valid method name may go back into a header.
+    method = asked.get(ACCESS_CONTROL_REQUEST_METHOD, "")
+    return method if is_token(method) else ""
+
+
+def _asked_headers(asked: CIMultiDictProxy[str], keep_authorization: bool) -> str:
+    names = _names([asked.get(ACCESS_CONTROL_REQUEST_HEADERS, "")])
+    return ", ".join(
+        name
+        for name in names
+        if is_token(name)
+        and (keep_authorization or name.lower() != _NEVER_WILDCARD_HEADER)
+    )
+
+
 def _preflight_checker(
-    methods: tuple[str, ...], headers: tuple[str, ...], allow_credentials: bool
+    methods: list[str], headers: list[str]
 ) -> Callable[[CIMultiDictProxy[str], str], None]:
     """Return ``check(request_headers, origin)`` logging what a preflight lacks."""
-    # Fetch honours "*" as a wildcard only for requests without credentials.
-    any_method = "*" in methods and not allow_credentials
-    any_header = "*" in headers and not allow_credentials
+    # Without credentials, the browser honours "*"; with them, the middleware
+    # answers with what was asked. Either way it covers all but Authorization.
+    any_method = _WILDCARD in methods
+    any_header = _WILDCARD in headers
     method_names = frozenset(methods) | _SAFELISTED_METHODS
     header_names = frozenset(name.lower() for name in headers)
 
@@ -579,9 +775,8 @@ def _preflight_checker(
         requested = request_headers.get(ACCESS_CONTROL_REQUEST_HEADERS, "")
         missing = [
             name
-            for name in (part.strip().lower() for part in requested.split(","))
-            if name
-            and name not in header_names
+            for name in (part.lower() for part in _names([requested]))
+            if name not in header_names
             and not (any_header and name != _NEVER_WILDCARD_HEADER)
         ]
         if missing:
@@ -595,15 +790,33 @@ def _preflight_checker(
     return check
 
 
-def _answer(response: web.StreamResponse, allowed: _Grant) -> None:
-    """Give *response* the CORS headers of *allowed*, and mark it answered."""
+def _answer(response: web.StreamResponse, allowed: _Grant, expose: _Expose) -> None:
+    """Give *response* the CORS headers of *allowed*, and mark it answered.
+
+    The CORS headers that an inner middleware gave the response (or that an
+    error middleware between copied from an exception) go: the outermost
+    middleware decides.
+    """
     response[_ANSWERED] = True
     headers = response.headers
+    if ACCESS_CONTROL_ALLOW_ORIGIN in headers:
+        _drop_cors_headers(headers)
     for name, value in allowed:
         headers[name] = value
     # Adds Vary in one call when the handler set none, the common case.
     if headers.setdefault(hdrs.VARY, hdrs.ORIGIN) != hdrs.ORIGIN:
         _vary_on_origin(headers)
+    if expose is not None and allowed:
+        # Never empty: Vary is one of the names.
+        headers[ACCESS_CONTROL_EXPOSE_HEADERS] = expose(headers)
+
+
+def _drop_cors_headers(headers: CIMultiDict[str]) -> None:
+    names = {
+        name for name in headers if name.lower().startswith(_ACCESS_CONTROL_PREFIX)
+    }
+    for name in names:
+        headers.popall(name)
 
 
 def _vary_on_origin(headers: CIMultiDict[str]) -> None:

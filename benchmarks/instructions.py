@@ -32,7 +32,7 @@ from pathlib import Path
 from . import stack as config
 
 CONNECTIONS = 4
-CORS_STACKS = frozenset({"cors", "aiohttp-cors", "full"})
+CORS_STACKS = frozenset({"cors", "cors-check", "aiohttp-cors", "full"})
 REQUEST_ID_STACKS = frozenset({"request-id", "uuid.uuid4", "full"})
 CASES = {
     "GET": ("GET", config.HEADERS),
@@ -57,6 +57,7 @@ ROWS = (
     Row("floor", "GET"),
     Row("cors", "GET"),
     Row("aiohttp-cors", "GET", versus="cors"),
+    Row("cors-check", "GET"),
     Row("error", "GET"),
     Row("https", "GET"),
     Row("proxy", "GET"),
@@ -70,6 +71,7 @@ ROWS = (
     Row("bare", "preflight"),
     Row("cors", "preflight"),
     Row("aiohttp-cors", "preflight", versus="cors"),
+    Row("cors-check", "preflight"),
     Row("full", "preflight"),
     Row("bare", "PUT"),
     Row("shield", "PUT"),

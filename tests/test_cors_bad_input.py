@@ -25,12 +25,29 @@ from .helpers import ORIGIN, api_app, call, hello, serve
 if TYPE_CHECKING:
     from pytest_aiohttp import AiohttpClient
 
+
+def suffix_check(request: web.Request, origin: str) -> bool:
+    return origin.endswith(".example")
+
+
+async def failing_check(request: web.Request, origin: str) -> bool:
+    raise RuntimeError("tenant store is down")
+
+
 # Every way of allowing an origin, so that each request path is exercised.
 CONFIGS: list[dict[str, Any]] = [
     {"origins": [ORIGIN, "null"]},
     {"origins": [re.compile(".*")]},
     {"allow_all": True},
     {"allow_all": True, "allow_credentials": True, "allow_private_network": True},
+    {"origins": [failing_check, suffix_check], "allow_credentials": True},
+    {
+        "origins": [suffix_check],
+        "allow_credentials": True,
+        "allow_headers": ["*"],
+        "allow_methods": ["*"],
+        "expose_headers": ["*"],
+    },
 ]
 
 

@@ -11,6 +11,7 @@ not list.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -96,13 +97,16 @@ class Servers:
         self.seen = seen
 
 
-async def start(
-    aiohttp_server: Server, *, error_outside: bool = False, callback: bool = True
-) -> Servers:
+async def serve_page(aiohttp_server: Server) -> TestServer:
+    """The page's server: one empty HTML page on ``/``."""
     page_app = web.Application()
     page_app.router.add_get("/", page_html)
-    page = await aiohttp_server(page_app)
-    seen: list[str] = []
+    page: TestServer = await aiohttp_server(page_app)
+    return page
+
+
+def recording(seen: list[str]) -> Any:
+    """A middleware noting ``METHOD /path`` of each request the API receives."""
 
     @web.middleware
     async def record(request: web.Request, handler: Any) -> web.StreamResponse:
@@ -110,6 +114,15 @@ async def start(
         response: web.StreamResponse = await handler(request)
         return response
 
+    return record
+
+
+async def start(
+    aiohttp_server: Server, *, error_outside: bool = False, callback: bool = True
+) -> Servers:
+    page = await serve_page(aiohttp_server)
+    seen: list[str] = []
+    record = recording(seen)
     cors = cors_middleware(
         origins=[f"http://localhost:{page.port}"],
         allow_headers=[*DEFAULT_ALLOW_HEADERS, "x-token"],
@@ -254,3 +267,268 @@ async def test_event_source_needs_the_prepare_callback(
     data = await page.evaluate(EVENT_SOURCE, f"{servers.api_url}/events")
     await page.close()
     assert data == "error"
+
+
+# "*" with credentials, origin checks and per-path policies, in the browser.
+
+
+async def echo(request: web.Request) -> web.Response:
+    """What the request carried, and a custom header for the page to read."""
+    seen = {
+        "method": request.method,
+        "token": request.headers.get("X-Token"),
+        "authorization": request.headers.get("Authorization"),
+        "session": request.cookies.get("session"),
+    }
+    return web.json_response(seen, headers={"X-Seen": "yes", "X-Other": "too"})
+
+
+async def start_api(
+    aiohttp_server: Server, *middlewares: Callable[[str], Any]
+) -> Servers:
+    """The page, and an API whose middlewares are built from the page's origin.
+
+    Each of *middlewares* takes the origin the page is served from (as
+    ``http://localhost:<port>``) and returns a middleware. The API serves
+    :func:`login` on ``/login``, ``/api/login`` and ``/public/login``, and
+    :func:`echo` for every method on ``/echo``, ``/api/echo`` and
+    ``/public/echo``.
+    """
+    page = await serve_page(aiohttp_server)
+    seen: list[str] = []
+    record = recording(seen)
+    origin = f"http://localhost:{page.port}"
+    app = web.Application(middlewares=[record, *(make(origin) for make in middlewares)])
+    for prefix in ("", "/api", "/public"):
+        app.router.add_post(f"{prefix}/login", login)
+        app.router.add_route("*", f"{prefix}/echo", echo)
+    return Servers(page, await aiohttp_server(app), seen)
+
+
+def stars(origin: str, **options: Any) -> Any:
+    return cors_middleware(
+        origins=[origin],
+        allow_headers=["*"],
+        allow_methods=["*"],
+        expose_headers=["*"],
+        **options,
+    )
+
+
+def credentialed_stars(origin: str) -> Any:
+    return stars(origin, allow_credentials=True)
+
+
+async def fetch_all(
+    browser: Any, page_url: str, *calls: tuple[str, dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Run each fetch of *calls* in turn from one page, keeping its cookies."""
+    page = await browser.new_page()
+    await page.goto(page_url)
+    results = [await page.evaluate(FETCH, [url, init]) for url, init in calls]
+    await page.close()
+    return results
+
+
+INCLUDE = {"credentials": "include"}
+PATCH_WITH_TOKEN = {**INCLUDE, "method": "PATCH", "headers": {"X-Token": "t"}}
+
+
+async def log_in_and_patch(
+    browser: Any, servers: Servers, prefix: str = ""
+) -> dict[str, Any]:
+    """Log in (the cookie is set), then send a credentialed PATCH with X-Token.
+
+    :return: What the page saw of the PATCH.
+    """
+    api = f"{servers.api_url}{prefix}"
+    _, result = await fetch_all(
+        browser,
+        servers.page_url,
+        (f"{api}/login", {**INCLUDE, "method": "POST"}),
+        (f"{api}/echo", PATCH_WITH_TOKEN),
+    )
+    return result
+
+
+async def test_credentialed_stars_let_custom_headers_methods_and_reads_through(
+    aiohttp_server: Server, browser: Any
+) -> None:
+    servers = await start_api(aiohttp_server, credentialed_stars)
+    result = await log_in_and_patch(browser, servers)
+    assert result["status"] == 200
+    assert result["headers"]["x-seen"] == "yes"
+    assert result["headers"]["x-other"] == "too"
+    assert "set-cookie" not in result["headers"]
+    assert result["body"] == (
+        '{"method": "PATCH", "token": "t", "authorization": null, "session": "abc123"}'
+    )
+    assert servers.seen == ["POST /login", "OPTIONS /echo", "PATCH /echo"]
+
+
+async def test_credentialed_star_headers_do_not_cover_authorization(
+    aiohttp_server: Server, browser: Any
+) -> None:
+    servers = await start_api(aiohttp_server, credentialed_stars)
+    init = {**INCLUDE, "method": "PUT", "headers": {"Authorization": "Bearer x"}}
+    [result] = await fetch_all(
+        browser, servers.page_url, (f"{servers.api_url}/echo", init)
+    )
+    assert result == {"error": "TypeError: Failed to fetch"}
+    assert servers.seen == ["OPTIONS /echo"]
+
+
+async def test_authorization_listed_by_name_beside_the_star_goes_through(
+    aiohttp_server: Server, browser: Any
+) -> None:
+    def with_authorization(origin: str) -> Any:
+        return cors_middleware(
+            origins=[origin],
+            allow_headers=["*", "Authorization"],
+            allow_credentials=True,
+        )
+
+    servers = await start_api(aiohttp_server, with_authorization)
+    init = {**INCLUDE, "method": "PUT", "headers": {"Authorization": "Bearer x"}}
+    [result] = await fetch_all(
+        browser, servers.page_url, (f"{servers.api_url}/echo", init)
+    )
+    assert result["status"] == 200
+    assert '"authorization": "Bearer x"' in result["body"]
+
+
+async def test_literal_stars_with_credentials_fail_in_the_browser(
+    aiohttp_server: Server, browser: Any
+) -> None:
+    # The control: what the middleware would send if it passed "*" on as it
+    # is. Chromium reads it as a header named "*" and refuses.
+    page = await serve_page(aiohttp_server)
+    origin = f"http://localhost:{page.port}"
+    literal = {
+        "Access-Control-Allow-Origin": origin,
+        "Access-Control-Allow-Credentials": "true",
+        "Access-Control-Allow-Methods": "*",
+        "Access-Control-Allow-Headers": "*",
+    }
+
+    async def answer(request: web.Request) -> web.Response:
+        return web.Response(text="literal", headers=literal)
+
+    api_app_ = web.Application()
+    api_app_.router.add_route("*", "/echo", answer)
+    api = await aiohttp_server(api_app_)
+    [result] = await fetch_all(
+        browser, f"{origin}/", (f"http://localhost:{api.port}/echo", PATCH_WITH_TOKEN)
+    )
+    assert result == {"error": "TypeError: Failed to fetch"}
+
+
+async def test_literal_stars_without_credentials_work_in_the_browser(
+    aiohttp_server: Server, browser: Any
+) -> None:
+    servers = await start_api(aiohttp_server, stars)
+    init = {"method": "PATCH", "headers": {"X-Token": "t"}}
+    [result] = await fetch_all(
+        browser, servers.page_url, (f"{servers.api_url}/echo", init)
+    )
+    assert result["status"] == 200
+    assert result["headers"]["x-seen"] == "yes"
+    assert '"token": "t"' in result["body"]
+
+
+def tenants(origin: str) -> Any:
+    async def known_tenant(request: web.Request, sent: str) -> bool:
+        return sent == origin
+
+    return cors_middleware(
+        origins=[known_tenant], allow_headers=["x-token"], allow_credentials=True
+    )
+
+
+async def test_an_origin_check_admits_its_tenant(
+    aiohttp_server: Server, browser: Any
+) -> None:
+    servers = await start_api(aiohttp_server, tenants)
+    result = await log_in_and_patch(browser, servers)
+    assert result["status"] == 200
+    assert '"session": "abc123"' in result["body"]
+
+
+async def test_an_origin_check_refuses_another_origin(
+    aiohttp_server: Server, browser: Any
+) -> None:
+    servers = await start_api(aiohttp_server, tenants)
+    get, patch = await fetch_all(
+        browser,
+        servers.other_page_url,
+        (f"{servers.api_url}/echo", {}),
+        (f"{servers.api_url}/echo", PATCH_WITH_TOKEN),
+    )
+    assert get == {"error": "TypeError: Failed to fetch"}
+    assert patch == {"error": "TypeError: Failed to fetch"}
+    assert servers.seen == ["GET /echo", "OPTIONS /echo"]
+
+
+def api_policy(origin: str) -> Any:
+    return cors_middleware(
+        origins=[origin],
+        urls=[re.compile(r"^/api/")],
+        allow_headers=["x-token"],
+        allow_credentials=True,
+    )
+
+
+def public_policy(origin: str) -> Any:
+    return cors_middleware(
+        allow_all=True, urls=[re.compile(r"^/public/")], allow_headers=["x-token"]
+    )
+
+
+async def test_per_path_policies_in_the_browser(
+    aiohttp_server: Server, browser: Any
+) -> None:
+    servers = await start_api(aiohttp_server, api_policy, public_policy)
+    api = servers.api_url
+    credentialed = await log_in_and_patch(browser, servers, "/api")
+    public_patch = {"method": "PATCH", "headers": {"X-Token": "t"}}
+    public, refused = await fetch_all(
+        browser,
+        servers.other_page_url,
+        (f"{api}/public/echo", public_patch),
+        (f"{api}/api/echo", public_patch),
+    )
+    assert credentialed["status"] == 200
+    assert '"session": "abc123"' in credentialed["body"]
+    assert public["status"] == 200
+    assert '"token": "t"' in public["body"]
+    assert refused == {"error": "TypeError: Failed to fetch"}
+
+
+async def test_overlapping_policies_the_outer_one_decides_in_the_browser(
+    aiohttp_server: Server, browser: Any
+) -> None:
+    # The inner instance would allow the other page with credentials; the
+    # outer one covers the same paths and does not.
+    def outer(origin: str) -> Any:
+        return cors_middleware(origins=[origin], allow_headers=["x-token"])
+
+    def inner(origin: str) -> Any:
+        other = origin.replace("localhost", "127.0.0.1")
+        return cors_middleware(
+            origins=[origin, other], allow_headers=["x-token"], allow_credentials=True
+        )
+
+    servers = await start_api(aiohttp_server, outer, inner)
+    api = servers.api_url
+    get, patch = await fetch_all(
+        browser,
+        servers.other_page_url,
+        (f"{api}/echo", INCLUDE),
+        (f"{api}/echo", PATCH_WITH_TOKEN),
+    )
+    [allowed] = await fetch_all(
+        browser, servers.page_url, (f"{api}/echo", {"headers": {"X-Token": "t"}})
+    )
+    assert get == {"error": "TypeError: Failed to fetch"}
+    assert patch == {"error": "TypeError: Failed to fetch"}
+    assert allowed["status"] == 200
