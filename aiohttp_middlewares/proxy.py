@@ -52,7 +52,7 @@ from .forwarded import (
     last_value,
     list_values,
 )
-from .utils import request_key, to_str_tuple
+from .utils import check_bool, request_key, to_str_tuple
 
 __all__ = ("SCHEMES", "ProxyAccessLogger", "proxy_middleware")
 
@@ -122,11 +122,10 @@ def proxy_middleware(
         other than a host without port or a ``*.`` pattern.
     """
     trust = compile_trust(trusted_proxies)
-    if not isinstance(forwarded, bool):
-        raise TypeError(
-            f"forwarded must be a bool, not {type(forwarded).__name__}: {forwarded!r}"
-        )
-    read = _forwarded_reader(trust) if forwarded else _x_forwarded_reader(trust)
+    if check_bool(forwarded, "forwarded"):
+        read = _forwarded_reader(trust)
+    else:
+        read = _x_forwarded_reader(trust)
     allowed = None if allowed_hosts is None else _compile_hosts(allowed_hosts)
 
     @web.middleware

@@ -559,6 +559,25 @@ ORIGIN = "https://app.example"
 OTHER = "https://evil.example"
 #: The logger cors_middleware logs on.
 CORS_LOGGER = "aiohttp_middlewares.cors"
+#: The body of :func:`event_stream`.
+EVENT = b"data: one\n\n"
+
+
+async def event_stream(request: web.Request) -> web.StreamResponse:
+    """A handler that prepares its own response: one server-sent event."""
+    response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+    await response.prepare(request)
+    await response.write(EVENT)
+    # No write_eof(): aiohttp ends the stream after the handler returns.
+    return response
+
+
+async def websocket(request: web.Request) -> web.WebSocketResponse:
+    """A handler that accepts a WebSocket and closes it."""
+    response = web.WebSocketResponse()
+    await response.prepare(request)
+    await response.close()
+    return response
 
 
 async def hello(request: web.Request) -> web.Response:

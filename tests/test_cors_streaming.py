@@ -17,31 +17,25 @@ from aiohttp_middlewares.cors import (
 from aiohttp_middlewares.error import error_middleware
 from aiohttp_middlewares.https import https_middleware
 
-from .helpers import CORS_LOGGER, ORIGIN, OTHER, api_app, cors_headers
+from .helpers import (
+    CORS_LOGGER,
+    EVENT,
+    ORIGIN,
+    OTHER,
+    api_app,
+    cors_headers,
+    event_stream,
+    websocket,
+)
 
 if TYPE_CHECKING:
     from pytest_aiohttp import AiohttpClient
 
 
-async def stream(request: web.Request) -> web.StreamResponse:
-    response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
-    await response.prepare(request)
-    await response.write(b"data: one\n\n")
-    # No write_eof(): aiohttp ends the stream after the handler returns.
-    return response
-
-
-async def socket(request: web.Request) -> web.WebSocketResponse:
-    response = web.WebSocketResponse()
-    await response.prepare(request)
-    await response.close()
-    return response
-
-
 def streaming_app(*middlewares: Any, callback: bool = True) -> web.Application:
     app = api_app(*middlewares)
-    app.router.add_get("/stream", stream)
-    app.router.add_get("/socket", socket)
+    app.router.add_get("/stream", event_stream)
+    app.router.add_get("/socket", websocket)
     if callback:
         app.on_response_prepare.append(cors_on_response_prepare)
     return app
@@ -59,7 +53,7 @@ async def test_stream_on_a_cloned_request_gets_headers_without_warning(
         response = await client.get(
             "/stream", headers={"Origin": ORIGIN, "X-Forwarded-Proto": "https"}
         )
-        assert await response.text() == "data: one\n\n"
+        assert await response.text() == EVENT.decode()
     assert response.headers[ACCESS_CONTROL_ALLOW_ORIGIN] == ORIGIN
     assert response.headers["Vary"] == "Origin"
     assert caplog.records == []
@@ -72,7 +66,7 @@ async def test_prepared_stream_gets_cors_headers(
         streaming_app(cors_middleware(origins=[ORIGIN], expose_headers=["X-Id"]))
     )
     response = await client.get("/stream", headers={"Origin": ORIGIN})
-    assert await response.text() == "data: one\n\n"
+    assert await response.text() == EVENT.decode()
     assert cors_headers(response.headers) == {
         "access-control-allow-origin": ORIGIN,
         "access-control-expose-headers": "X-Id",
@@ -128,7 +122,7 @@ async def test_middleware_does_not_apply_headers_again_to_a_prepared_stream(
     client = await aiohttp_client(streaming_app(cors_middleware(origins=[ORIGIN])))
     with caplog.at_level(logging.WARNING, logger=CORS_LOGGER):
         response = await client.get("/stream", headers={"Origin": ORIGIN})
-        assert await response.text() == "data: one\n\n"
+        assert await response.text() == EVENT.decode()
     assert response.headers.getall(ACCESS_CONTROL_ALLOW_ORIGIN) == [ORIGIN]
     assert response.headers.getall("Vary") == ["Origin"]
     assert caplog.records == []

@@ -29,7 +29,7 @@ from aiohttp_middlewares import (
 )
 from aiohttp_middlewares.annotations import Handler, Middleware
 
-from .helpers import NEW_ID, REQUEST_ID_LOGGER, logged
+from .helpers import NEW_ID, REQUEST_ID_LOGGER, event_stream, logged, websocket
 
 if TYPE_CHECKING:
     from aiohttp import ClientResponse
@@ -77,20 +77,6 @@ async def slow(request: web.Request) -> web.Response:
     raise AssertionError("never set")
 
 
-async def stream(request: web.Request) -> web.StreamResponse:
-    response = web.StreamResponse()
-    await response.prepare(request)
-    await response.write(b"chunk")
-    return response
-
-
-async def socket(request: web.Request) -> web.WebSocketResponse:
-    response = web.WebSocketResponse()
-    await response.prepare(request)
-    await response.close()
-    return response
-
-
 def recommended(*, inner: int | None = None, callback: bool = True) -> web.Application:
     """The quick start's stack, with ``host_check`` at position *inner*."""
     middlewares: list[Middleware] = [
@@ -114,8 +100,8 @@ def recommended(*, inner: int | None = None, callback: bool = True) -> web.Appli
         "/broken": broken,
         "/uncaught": uncaught,
         "/slow": slow,
-        "/stream": stream,
-        "/socket": socket,
+        "/stream": event_stream,
+        "/socket": websocket,
     }.items():
         app.router.add_get(path, handler)
     app.router.add_post("/ok", ok)
