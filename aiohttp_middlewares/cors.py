@@ -34,6 +34,7 @@ import inspect
 import logging
 import re
 from collections.abc import Awaitable, Callable, Collection, Iterable
+from contextvars import ContextVar
 from types import FunctionType
 from typing import TYPE_CHECKING, Any, Final, NamedTuple, TypeAlias
 from weakref import WeakKeyDictionary
@@ -47,6 +48,7 @@ from .utils import (
     check_field_values,
     compile_urls,
     is_token,
+    logged_path,
     response_key,
     routed_path,
     to_str_tuple,
@@ -185,7 +187,19 @@ _NEVER_EXPOSED: Final = frozenset(
         "set-cookie2",
     }
 )
+# What aiohttp adds to a response when it prepares it, after the middleware
+# answered (but before cors_on_response_prepare runs): a "*" that stands for
+# the response's own names leaves them out on either path, so that the list
+# does not depend on which of the two gave the answer its CORS headers.
+_ADDED_ON_PREPARE: Final = frozenset(
+    {"connection", "date", "keep-alive", "server", "transfer-encoding"}
+)
 _DEFAULT_PORTS: Final = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+# An origin as browsers serialise it (Fetch, "byte-serializing an origin"):
+# scheme "://" host [":" port], the host ASCII (IDNA) or an IPv6 literal.
+_SERIALISED_ORIGIN: Final = re.compile(
+    r"[A-Za-z][A-Za-z0-9+.-]*://(?:[A-Za-z0-9_.~-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?"
+)
 # scheme "://" host [":" port] and an optional trailing slash, nothing else: no
 # user info, path, query, fragment or whitespace (the host is checked by yarl).
 _ORIGIN_SHAPE: Final = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s/?#@]+/?")
@@ -322,8 +336,10 @@ def cors_middleware(
         headers = request.headers
         method = request.method
         origin = headers.get(hdrs.ORIGIN)
+        # An empty Access-Control-Request-Method names no method: then the
+        # OPTIONS request is an actual one, whatever the form of urls.
         requested = (
-            headers.get(ACCESS_CONTROL_REQUEST_METHOD)
+            headers.get(ACCESS_CONTROL_REQUEST_METHOD) or None
             if origin is not None and method == _OPTIONS
             else None
         )
@@ -358,7 +374,7 @@ def cors_middleware(
                 "could add CORS headers; add "
                 "app.on_response_prepare.append(cors_on_response_prepare)",
                 request.method,
-                request.path,
+                logged_path(request),
             )
         return response
 
@@ -448,7 +464,7 @@ def _exposer(exposed: tuple[str, ...], allow_credentials: bool) -> tuple[str, _E
     if not (allow_credentials and _WILDCARD in names):
         return ", ".join(exposed), None
     listed = [name for name in names if name != _WILDCARD]
-    skipped = _NEVER_EXPOSED | {name.lower() for name in listed}
+    skipped = _NEVER_EXPOSED | _ADDED_ON_PREPARE | {name.lower() for name in listed}
 
     def expose(headers: CIMultiDict[str]) -> str:
         own = {
@@ -521,12 +537,26 @@ def _origin_deciders(
                 return reflected(origin)
         return undecided
 
+    # What the checks decided for the request of this task: the answers that
+    # cors_on_response_prepare decides (a stream, aiohttp's own 500) then call
+    # no check a second time, which may be a database query.
+    checked: ContextVar[tuple[str, _Grant]] = ContextVar("cors_checked")
+
     async def check_origin(request: web.Request) -> _Grant:
         origin = request.headers.get(hdrs.ORIGIN, "")
-        for check in checks:
-            if await _passes(check, request, origin):
-                return reflected(origin)
-        return _REFUSED
+        memo = checked.get(None)
+        if memo is not None and memo[0] == origin:
+            return memo[1]
+        allowed = _REFUSED
+        # A check sees only what a browser can send, never a list or junk that
+        # a careless check would let back into the header.
+        if origin == "null" or _SERIALISED_ORIGIN.fullmatch(origin):
+            for check in checks:
+                if await _passes(check, request, origin):
+                    allowed = reflected(origin)
+                    break
+        checked.set((origin, allowed))
+        return allowed
 
     return match_origin, check_origin
 
@@ -544,7 +574,7 @@ async def _passes(check: OriginCheck, request: web.Request, origin: str) -> bool
             _name_of(check),
             origin,
             request.method,
-            request.path,
+            logged_path(request),
         )
         return False
     if isinstance(result, bool):
@@ -743,13 +773,12 @@ def _asked_method(asked: CIMultiDictProxy[str]) -> str:
 
 
 def _asked_headers(asked: CIMultiDictProxy[str], keep_authorization: bool) -> str:
-    names = _names([asked.get(ACCESS_CONTROL_REQUEST_HEADERS, "")])
-    return ", ".join(
-        name
-        for name in names
-        if is_token(name)
-        and (keep_authorization or name.lower() != _NEVER_WILDCARD_HEADER)
-    )
+    names: dict[str, str] = {}
+    for name in _names([asked.get(ACCESS_CONTROL_REQUEST_HEADERS, "")]):
+        folded = name.lower()
+        if is_token(name) and (keep_authorization or folded != _NEVER_WILDCARD_HEADER):
+            names.setdefault(folded, name)
+    return ", ".join(names.values())
 
 
 def _preflight_checker(

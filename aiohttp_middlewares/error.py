@@ -54,6 +54,7 @@ from .utils import (
     Matcher,
     check_bool,
     compile_urls,
+    logged_path,
     request_key,
     routed_path,
     to_tuple,
@@ -523,7 +524,7 @@ def _client_closed(request: web.Request, err: Exception) -> web.Response:
     logger.info(
         "%s %s -> %d: client closed the connection (%r)",
         request.method,
-        request.path,
+        logged_path(request),
         _CLIENT_CLOSED,
         err,
     )
@@ -536,10 +537,17 @@ def _log_error(request: web.Request, err: Exception, status: int) -> None:
         return  # timeout_middleware logged it, saying where the handler waited
     if status >= 500:
         logger.error(
-            "%s %s -> %d: %r", request.method, request.path, status, err, exc_info=err
+            "%s %s -> %d: %r",
+            request.method,
+            logged_path(request),
+            status,
+            err,
+            exc_info=err,
         )
     else:
-        logger.info("%s %s -> %d: %r", request.method, request.path, status, err)
+        logger.info(
+            "%s %s -> %d: %r", request.method, logged_path(request), status, err
+        )
 
 
 def _response_started(request: web.Request) -> bool:
@@ -570,7 +578,7 @@ async def _answer(
             "Error handler %r failed on %s %s, answering 500",
             handler,
             request.method,
-            request.path,
+            logged_path(request),
             exc_info=True,
         )
         return web.json_response(

@@ -44,7 +44,7 @@ from aiohttp import web
 
 from .annotations import Handler, Middleware
 from .forwarded import TrustedProxy, compile_trust
-from .utils import check_bool, check_token, request_key
+from .utils import check_bool, check_token, logged_path, request_key
 
 __all__ = (
     "DEFAULT_HEADER",
@@ -200,7 +200,7 @@ def request_id_middleware(
                 "request_id_middleware could add %s; add "
                 "app.on_response_prepare.append(request_id_on_response_prepare)",
                 request.method,
-                request.path,
+                logged_path(request),
                 header,
             )
         return response

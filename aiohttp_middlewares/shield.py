@@ -31,6 +31,7 @@ from .cancellation import hand_over
 from .utils import (
     check_seconds,
     compile_urls,
+    logged_path,
     method_names,
     routed_path,
     to_str_tuple,
@@ -232,7 +233,7 @@ def _running(groups: list[_Tasks]) -> _Tasks:
 
 def _listed(requests: Iterable[web.BaseRequest], most: int = 10) -> str:
     # Thousands of handlers would make a line nobody reads: name the first.
-    names = [f"{request.method} {request.path}" for request in requests]
+    names = [f"{request.method} {logged_path(request)}" for request in requests]
     shown = ", ".join(names[:most])
     return shown if len(names) <= most else f"{shown} and {len(names) - most} more"
 
@@ -258,7 +259,7 @@ def _report(request: web.BaseRequest, task: asyncio.Future[Any]) -> None:
         logger.warning(
             "Shielded handler of %s %s was cancelled before it finished",
             request.method,
-            request.path,
+            logged_path(request),
         )
         return
     # Retrieving the exception also keeps asyncio from reporting it unretrieved.
@@ -267,6 +268,6 @@ def _report(request: web.BaseRequest, task: asyncio.Future[Any]) -> None:
         logger.error(
             "Shielded handler of %s %s failed after its request was cancelled",
             request.method,
-            request.path,
+            logged_path(request),
             exc_info=exc,
         )

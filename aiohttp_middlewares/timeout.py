@@ -38,7 +38,14 @@ from aiohttp import web
 
 from .annotations import Handler, Middleware, UrlLimits, Urls
 from .cancellation import RequestTimeout, waiting_stack
-from .utils import UrlMap, check_seconds, compile_url_map, compile_urls, routed_path
+from .utils import (
+    UrlMap,
+    check_seconds,
+    compile_url_map,
+    compile_urls,
+    logged_path,
+    routed_path,
+)
 
 __all__ = ("timeout_middleware",)
 
@@ -188,7 +195,7 @@ def _log_timeout(
     logger.error(
         "%s %s -> 504: %s; the handler was waiting at %s:%s in %s",
         request.method,
-        request.path,
+        logged_path(request),
         message,
         place.filename,
         place.lineno,
@@ -198,7 +205,7 @@ def _log_timeout(
         logger.debug(
             "%s %s: where the handler was waiting, innermost frame last:\n%s",
             request.method,
-            request.path,
+            logged_path(request),
             "".join(stack.format()),
             exc_info=cancellation,
         )

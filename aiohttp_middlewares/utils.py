@@ -44,6 +44,7 @@ __all__ = (
     "compile_url_map",
     "compile_urls",
     "is_token",
+    "logged_path",
     "match_path",
     "match_request",
     "method_names",
@@ -270,6 +271,15 @@ def routed_path(request: web.BaseRequest) -> str:
     delimiter). Paths without such escapes read the same either way.
     """
     return request.rel_url.path_safe
+
+
+def logged_path(request: web.BaseRequest) -> str:
+    """The request path for a log line: still percent-encoded, as sent.
+
+    ``request.path`` decodes ``%0A`` into a line break, with which a client
+    could write a line of its own choosing into the log.
+    """
+    return request.rel_url.raw_path
 
 
 def method_names(methods: Iterable[str]) -> frozenset[str]:

@@ -18,7 +18,15 @@ from aiohttp_middlewares.cors import (
     cors_on_response_prepare,
 )
 
-from .helpers import CORS_LOGGER, ORIGIN, OTHER, api_app, cors_headers, serve
+from .helpers import (
+    CORS_LOGGER,
+    ORIGIN,
+    OTHER,
+    api_app,
+    cors_headers,
+    event_stream,
+    serve,
+)
 
 if TYPE_CHECKING:
     from pytest_aiohttp import AiohttpClient
@@ -234,6 +242,64 @@ async def test_checks_never_see_a_missing_or_unsendable_origin(
     assert response.status == 200
     assert ACCESS_CONTROL_ALLOW_ORIGIN not in response.headers
     assert calls.seen == []
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://a b, https://acme.tenant.example",
+        "https://a.tenant.example,https://acme.tenant.example",
+        "https://acme.tenant.example/path",
+        "https://user@acme.tenant.example",
+        "acme.tenant.example",
+    ],
+)
+async def test_checks_never_see_what_no_browser_sends_as_an_origin(
+    aiohttp_client: AiohttpClient, calls: Calls, origin: str
+) -> None:
+    client = await serve(aiohttp_client, origins=[calls.sync("c", True)])
+    response = await client.get("/", headers={"Origin": origin})
+    assert response.status == 200
+    assert ACCESS_CONTROL_ALLOW_ORIGIN not in response.headers
+    assert calls.seen == []
+
+
+@pytest.mark.parametrize(
+    "origin", ["null", "http://[::1]:8080", "https://xn--bcher-kva.example"]
+)
+async def test_checks_see_every_origin_a_browser_sends(
+    aiohttp_client: AiohttpClient, calls: Calls, origin: str
+) -> None:
+    client = await serve(aiohttp_client, origins=[calls.sync("c", True)])
+    response = await client.get("/", headers={"Origin": origin})
+    assert response.headers[ACCESS_CONTROL_ALLOW_ORIGIN] == origin
+    assert calls.names == ["c"]
+
+
+@pytest.mark.parametrize("path", ["/stream", "/broken"], ids=["stream", "aiohttp-500"])
+async def test_the_prepare_callback_asks_no_check_again(
+    aiohttp_client: AiohttpClient, calls: Calls, path: str
+) -> None:
+    # The middleware asked the check; the callback, which gives these answers
+    # their headers, reuses its decision (a check may query a database).
+    app = api_app(cors_middleware(origins=[calls.async_("tenants", True)]))
+    app.router.add_get("/stream", event_stream)
+    app.on_response_prepare.append(cors_on_response_prepare)
+    client = await aiohttp_client(app)
+    response = await client.get(path, headers={"Origin": TENANT})
+    assert response.headers[ACCESS_CONTROL_ALLOW_ORIGIN] == TENANT
+    assert calls.names == ["tenants"]
+
+
+async def test_each_request_asks_the_checks_afresh(
+    aiohttp_client: AiohttpClient, calls: Calls
+) -> None:
+    # Two requests on one keep-alive connection: no decision carries over.
+    client = await serve(aiohttp_client, origins=[calls.sync("c", True)])
+    for _ in range(2):
+        response = await client.get("/", headers={"Origin": TENANT})
+        assert response.headers[ACCESS_CONTROL_ALLOW_ORIGIN] == TENANT
+    assert calls.names == ["c", "c"]
 
 
 async def test_checks_are_not_called_with_allow_all(

@@ -4,7 +4,7 @@ configured (the ``"*"`` with credentials is in test_cors_wildcards.py)."""
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from aiohttp import web
@@ -291,6 +291,18 @@ async def test_preflight_for_a_method_outside_urls_dict_goes_to_the_router(
     response = await client.options("/varies", headers=PUT)
     assert response.status == 405
     assert cors_headers(response.headers) == {}
+
+
+@pytest.mark.parametrize("urls", [["/"], {"/": "OPTIONS"}], ids=["list", "dict"])
+async def test_an_empty_request_method_makes_an_actual_options_request(
+    aiohttp_client: AiohttpClient, urls: Any
+) -> None:
+    client = await serve(aiohttp_client, origins=[ORIGIN], urls=urls)
+    response = await client.options(
+        "/", headers={"Origin": ORIGIN, ACCESS_CONTROL_REQUEST_METHOD: ""}
+    )
+    assert await response.text() == "options handler"
+    assert cors_headers(response.headers)["access-control-allow-origin"] == ORIGIN
 
 
 async def test_private_network_allowed_when_enabled_and_asked(

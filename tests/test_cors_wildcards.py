@@ -62,6 +62,14 @@ async def test_star_headers_keep_the_asked_spelling(
     assert response.headers[ACCESS_CONTROL_ALLOW_HEADERS] == "X-Token, x-Trace"
 
 
+async def test_star_headers_send_each_asked_name_once(
+    aiohttp_client: AiohttpClient,
+) -> None:
+    client = await serve(aiohttp_client, **STARS, allow_credentials=True)
+    response = await client.options("/", headers=asking("x-a, X-A,x-b, x-a"))
+    assert response.headers[ACCESS_CONTROL_ALLOW_HEADERS] == "x-a, x-b"
+
+
 async def test_star_headers_never_grant_authorization(
     aiohttp_client: AiohttpClient,
 ) -> None:
@@ -202,6 +210,29 @@ async def test_star_expose_of_a_streamed_answer_lists_its_names(
     response = await client.get("/stream", headers={"Origin": ORIGIN})
     assert await response.text() == "data"
     assert "X-Chunk" in names(response.headers[ACCESS_CONTROL_EXPOSE_HEADERS])
+
+
+async def test_star_expose_lists_the_same_names_streamed_or_not(
+    aiohttp_client: AiohttpClient,
+) -> None:
+    # aiohttp adds Date, Server and Transfer-Encoding when it prepares the
+    # stream, before the callback runs: they are not the answer's own names.
+    async def stream(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"X-Total": "3", "X-Secret": "s"})
+        await response.prepare(request)
+        await response.write(b"data")
+        return response
+
+    app = api_app(cors_middleware(**STARS, allow_credentials=True))
+    app.router.add_get("/stream", stream)
+    app.on_response_prepare.append(cors_on_response_prepare)
+    client = await aiohttp_client(app)
+    plain = await client.get("/", headers={"Origin": ORIGIN})
+    streamed = await client.get("/stream", headers={"Origin": ORIGIN})
+    assert "Transfer-Encoding" in streamed.headers
+    assert names(streamed.headers[ACCESS_CONTROL_EXPOSE_HEADERS]) == names(
+        plain.headers[ACCESS_CONTROL_EXPOSE_HEADERS]
+    )
 
 
 async def test_stars_with_credentials_log_nothing_but_authorization(
