@@ -142,8 +142,8 @@ def middlewares(stack: str) -> list[Middleware]:
     """The middlewares of a named stack, outermost first.
 
     ``bare`` and ``aiohttp-cors`` have none; ``noop`` has one that only
-    awaits the handler and ``floor`` five (what aiohttp itself charges for
-    running as many middlewares as ``full`` has); ``full`` has those of
+    awaits the handler and ``floor`` as many as ``full`` has (what aiohttp
+    itself charges for running that many); ``full`` has those of
     :data:`FULL`, the recommended order; any other name is one of ours, one
     variant of them, or one peer, alone.
     """
