@@ -54,20 +54,17 @@ async def test_star_headers_answer_the_asked_headers_only_with_credentials(
     assert response.headers[ACCESS_CONTROL_ALLOW_HEADERS] == expected
 
 
-async def test_star_headers_keep_the_asked_spelling(
-    aiohttp_client: AiohttpClient,
+@pytest.mark.parametrize(
+    ("asked", "answered"),
+    [("X-Token, x-Trace", "X-Token, x-Trace"), ("x-a, X-A,x-b, x-a", "x-a, x-b")],
+    ids=["asked-spelling", "each-name-once"],
+)
+async def test_star_headers_send_back_each_asked_name_once_as_spelled(
+    aiohttp_client: AiohttpClient, asked: str, answered: str
 ) -> None:
     client = await serve(aiohttp_client, **STARS, allow_credentials=True)
-    response = await client.options("/", headers=asking("X-Token, x-Trace"))
-    assert response.headers[ACCESS_CONTROL_ALLOW_HEADERS] == "X-Token, x-Trace"
-
-
-async def test_star_headers_send_each_asked_name_once(
-    aiohttp_client: AiohttpClient,
-) -> None:
-    client = await serve(aiohttp_client, **STARS, allow_credentials=True)
-    response = await client.options("/", headers=asking("x-a, X-A,x-b, x-a"))
-    assert response.headers[ACCESS_CONTROL_ALLOW_HEADERS] == "x-a, x-b"
+    response = await client.options("/", headers=asking(asked))
+    assert response.headers[ACCESS_CONTROL_ALLOW_HEADERS] == answered
 
 
 async def test_star_headers_never_grant_authorization(
@@ -194,24 +191,6 @@ async def test_star_expose_is_sent_only_to_allowed_origins(
     assert ACCESS_CONTROL_EXPOSE_HEADERS not in response.headers
 
 
-async def test_star_expose_of_a_streamed_answer_lists_its_names(
-    aiohttp_client: AiohttpClient,
-) -> None:
-    async def stream(request: web.Request) -> web.StreamResponse:
-        response = web.StreamResponse(headers={"X-Chunk": "1"})
-        await response.prepare(request)
-        await response.write(b"data")
-        return response
-
-    app = api_app(cors_middleware(**STARS, allow_credentials=True))
-    app.router.add_get("/stream", stream)
-    app.on_response_prepare.append(cors_on_response_prepare)
-    client = await aiohttp_client(app)
-    response = await client.get("/stream", headers={"Origin": ORIGIN})
-    assert await response.text() == "data"
-    assert "X-Chunk" in names(response.headers[ACCESS_CONTROL_EXPOSE_HEADERS])
-
-
 async def test_star_expose_lists_the_same_names_streamed_or_not(
     aiohttp_client: AiohttpClient,
 ) -> None:
@@ -229,10 +208,11 @@ async def test_star_expose_lists_the_same_names_streamed_or_not(
     client = await aiohttp_client(app)
     plain = await client.get("/", headers={"Origin": ORIGIN})
     streamed = await client.get("/stream", headers={"Origin": ORIGIN})
+    assert await streamed.text() == "data"
     assert "Transfer-Encoding" in streamed.headers
-    assert names(streamed.headers[ACCESS_CONTROL_EXPOSE_HEADERS]) == names(
-        plain.headers[ACCESS_CONTROL_EXPOSE_HEADERS]
-    )
+    exposed = names(streamed.headers[ACCESS_CONTROL_EXPOSE_HEADERS])
+    assert {"X-Total", "X-Secret"} <= set(exposed)
+    assert exposed == names(plain.headers[ACCESS_CONTROL_EXPOSE_HEADERS])
 
 
 async def test_stars_with_credentials_log_nothing_but_authorization(
