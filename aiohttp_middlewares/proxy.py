@@ -307,6 +307,9 @@ def _compile_hosts(allowed_hosts: object) -> _Allowed | None:
         if name is None:
             return False
         name = _normal(name)
+        if name.startswith(".") or ".." in name:
+            # An empty label names no host: ".example.com" is no sub-domain.
+            return False
         return name in names or name.endswith(endings)
 
     return allowed

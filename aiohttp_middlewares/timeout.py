@@ -27,7 +27,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
+import traceback
 from asyncio import current_task, get_running_loop
 from collections import OrderedDict
 from collections.abc import Callable
@@ -51,6 +53,9 @@ __all__ = ("timeout_middleware",)
 
 logger = logging.getLogger(__name__)
 
+# Where asyncio's own modules live: their frames are where every handler waits.
+_ASYNCIO_FILES = os.path.dirname(asyncio.__file__) + os.sep
+
 
 def timeout_middleware(
     seconds: int | float,
@@ -73,8 +78,10 @@ def timeout_middleware(
     When the limit passes, the handler is cancelled, the middleware logs one
     ERROR line (``GET /report -> 504: Request handling exceeded 29.5 seconds;
     the handler was waiting at app.py:42 in report``: the innermost frame of
-    the handler's coroutine, a shielded handler's too; the traceback at
-    DEBUG) and raises :class:`~aiohttp_middlewares.cancellation.RequestTimeout`
+    the handler's coroutine outside asyncio itself, a shielded handler's too,
+    so the line that awaited ``asyncio.sleep()`` or ``Event.wait()``; the
+    stack and traceback at DEBUG) and raises
+    :class:`~aiohttp_middlewares.cancellation.RequestTimeout`
     (an :class:`asyncio.TimeoutError`), whose message, ``Request handling
     exceeded 29.5 seconds``, names the limit only. A
     cancellation that does not come from this limit (the client went away
@@ -191,7 +198,7 @@ def _log_timeout(
     if not logger.isEnabledFor(logging.ERROR):
         return
     stack = waiting_stack(cancellation)
-    place = stack[-1]
+    place = _waiting_place(stack)
     logger.error(
         "%s %s -> 504: %s; the handler was waiting at %s:%s in %s",
         request.method,
@@ -209,6 +216,19 @@ def _log_timeout(
             "".join(stack.format()),
             exc_info=cancellation,
         )
+
+
+def _waiting_place(stack: traceback.StackSummary) -> traceback.FrameSummary:
+    """The innermost frame of *stack* that is not asyncio's own.
+
+    Every handler waits inside ``asyncio.sleep()``, ``Event.wait()`` or
+    ``wait_for()`` in the end: the line that awaited them tells which wait
+    it was. A stack of asyncio's frames alone gives its innermost.
+    """
+    for frame in reversed(stack):
+        if not frame.filename.startswith(_ASYNCIO_FILES):
+            return frame
+    return stack[-1]
 
 
 def _add_clocks(

@@ -110,6 +110,12 @@ async def test_pattern_does_not_match_the_domain_itself(serve: Serve) -> None:
     assert await status(client, Host="example.com") == 400
 
 
+@pytest.mark.parametrize("host", [".example.com", "shop..example.com"])
+async def test_pattern_matches_no_empty_label(serve: Serve, host: str) -> None:
+    client = await serve(allowed_hosts=["*.example.com"])
+    assert await status(client, Host=host) == 400
+
+
 async def test_missing_host_header_is_not_allowed(
     calls: list[str], caplog: pytest.LogCaptureFixture
 ) -> None:

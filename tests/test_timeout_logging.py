@@ -22,7 +22,7 @@ from aiohttp_middlewares import (
     shield_middleware,
     timeout_middleware,
 )
-from aiohttp_middlewares.annotations import Middleware
+from aiohttp_middlewares.annotations import Handler, Middleware
 
 from .helpers import app_with, error_records, package_errors, raising
 
@@ -100,6 +100,34 @@ async def test_timeout_without_error_middleware_is_one_error_record(
     [record] = package_errors(caplog)
     assert record.getMessage() == expected("GET", waiting)
     assert record.exc_info is None
+
+
+async def _sleeping(request: web.Request) -> web.Response:
+    await asyncio.sleep(10)  # the place the log names
+    return web.Response()
+
+
+async def _event_waiting(request: web.Request) -> web.Response:
+    await asyncio.Event().wait()  # the place the log names
+    return web.Response()
+
+
+@pytest.mark.parametrize("handler", [_sleeping, _event_waiting])
+async def test_the_place_is_the_handler_line_not_inside_asyncio(
+    aiohttp_client: AiohttpClient,
+    caplog: pytest.LogCaptureFixture,
+    handler: Handler,
+) -> None:
+    app = web.Application(middlewares=[error_middleware(), timeout_middleware(LIMIT)])
+    app.router.add_get("/report", handler)
+    client = await aiohttp_client(app)
+    assert (await client.get("/report")).status == 504
+    lines, first = inspect.getsourcelines(handler)
+    [offset] = [n for n, line in enumerate(lines) if "the place the log names" in line]
+    [record] = package_errors(caplog)
+    assert record.getMessage().endswith(
+        f"waiting at {__file__}:{first + offset} in {handler.__name__}"
+    )
 
 
 async def test_shielded_handler_is_found_where_it_waits_not_in_the_shield(
