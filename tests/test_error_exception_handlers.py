@@ -172,10 +172,19 @@ async def test_the_most_specific_key_answers(
     [
         ("/api/items", KeyError(), "exception handler"),
         ("/items", KeyError(), "exception handler"),
+        ("/api/items", web.HTTPConflict(), "status handler"),
+        ("/items", web.HTTPConflict(), "status handler"),
         ("/api/items", ValueError(), "config"),
         ("/items", ValueError(), "default"),
     ],
-    ids=["both-match", "exception-only", "config-only", "neither"],
+    ids=[
+        "both-match",
+        "exception-only",
+        "status-and-config",
+        "status-only",
+        "config-only",
+        "neither",
+    ],
 )
 async def test_exception_handlers_come_before_config_then_default(
     aiohttp_client: AiohttpClient, path: str, err: Exception, expected: str
@@ -184,7 +193,10 @@ async def test_exception_handlers_come_before_config_then_default(
         raising(err),
         "/api/items",
         "/items",
-        exception_handlers={KeyError: answering("exception handler")},
+        exception_handlers={
+            KeyError: answering("exception handler"),
+            409: answering("status handler"),
+        },
         config={re.compile(r"^/api/"): answering("config")},
         default_handler=answering("default"),
     )
