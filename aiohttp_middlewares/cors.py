@@ -1,7 +1,7 @@
 """CORS middleware: let browsers on other origins read your aiohttp responses.
 
 :func:`cors_middleware` speaks the server side of the CORS protocol of the
-`Fetch standard <https://fetch.spec.whatwg.org/#http-cors-protocol>`_:
+Fetch standard (its section "CORS protocol"):
 
 * A **preflight** (``OPTIONS`` carrying ``Origin`` and
   ``Access-Control-Request-Method``) is answered by the middleware itself, as a
@@ -619,6 +619,8 @@ def _split_origins(
                 )
             patterns.append(item.match)
         elif isinstance(item, str | URL):
+            # An exact origin goes out as Access-Control-Allow-Origin.
+            check_field_values([str(item)], "origins")
             origin = _normalise_origin(str(item))
             if origin is None:
                 logger.warning(

@@ -98,7 +98,7 @@ def test_boolean_argument_refuses_a_non_bool(argument: str, value: object) -> No
 
 
 @pytest.mark.parametrize(
-    "argument", ["allow_methods", "allow_headers", "expose_headers"]
+    "argument", ["origins", "allow_methods", "allow_headers", "expose_headers"]
 )
 @pytest.mark.parametrize("value", ["X-A\r\nSet-Cookie: a=b", "X-A\n", "X\x00", "X\x7f"])
 def test_control_character_in_a_header_value_is_a_value_error(

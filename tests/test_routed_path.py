@@ -25,6 +25,7 @@ from aiohttp_middlewares import (
     timeout_middleware,
 )
 from aiohttp_middlewares.annotations import Handler, Middleware
+from aiohttp_middlewares.utils import request_key
 
 from .helpers import ORIGIN
 
@@ -89,7 +90,8 @@ async def test_timeout_limits_the_handler_an_encoded_path_reaches(
     )
     app.router.add_get("/{tenant}/report", report)
     client = await aiohttp_client(app)
-    response = await client.get("/stream%2Fx/report")
+    # Bounded, so that an unlimited handler fails the test instead of hanging it.
+    response = await asyncio.wait_for(client.get("/stream%2Fx/report"), 5)
     assert response.status == 504
 
 
@@ -183,5 +185,65 @@ def test_cors_decision_agrees_with_the_dispatched_route(path: str) -> None:
             granted = "Access-Control-Allow-Origin" in response.headers
             assert response.status == 200
             assert granted == (route == "public"), (path, route)
+
+    asyncio.run(check())
+
+
+def probe_app() -> web.Application:
+    """Each middleware decides for PUBLIC; ``?probe=`` shows what it decided.
+
+    ``shield``: whether the handler ran in a task of its own (shielded);
+    ``timeout``: whether a handler slower than the limit was let finish
+    (ignored); ``error``: which error handler answered (configured).
+    """
+    key = request_key("test.request_task", object)
+
+    @web.middleware
+    async def outer(request: web.Request, handler: Handler) -> web.StreamResponse:
+        request[key] = asyncio.current_task()
+        return await handler(request)
+
+    async def public_errors(request: web.Request) -> web.Response:
+        return web.Response(text="configured")
+
+    def probe(route: str) -> Handler:
+        async def handler(request: web.Request) -> web.Response:
+            kind = request.query["probe"]
+            if kind == "error":
+                raise ValueError(route)
+            if kind == "timeout":
+                await asyncio.sleep(0.03)
+                return web.Response(text=f"{route} ignored")
+            shielded = asyncio.current_task() is not request[key]
+            return web.Response(text=f"{route} {'shielded' if shielded else 'direct'}")
+
+        return handler
+
+    app = web.Application(
+        middlewares=[
+            outer,
+            error_middleware(config={PUBLIC: public_errors}),
+            timeout_middleware(0.005, ignore=[PUBLIC]),
+            shield_middleware(urls=[PUBLIC]),
+        ]
+    )
+    app.router.add_get("/api/public/{tail:.*}", probe("public"))
+    app.router.add_get("/{tail:.*}", probe("other"))
+    return app
+
+
+@settings(max_examples=40, deadline=None)
+@given(path=PATHS)
+def test_shield_timeout_and_error_decisions_agree_with_the_route(path: str) -> None:
+    async def check() -> None:
+        async with TestClient(TestServer(probe_app())) as client:
+            shield = await client.get(path, params={"probe": "shield"})
+            route, shielded = (await shield.text()).split()
+            public = route == "public"
+            assert (shielded == "shielded") == public, (path, route)
+            timeout = await client.get(path, params={"probe": "timeout"})
+            assert (timeout.status == 200) == public, (path, route)
+            error = await client.get(path, params={"probe": "error"})
+            assert (await error.text() == "configured") == public, (path, route)
 
     asyncio.run(check())

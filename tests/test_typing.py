@@ -26,6 +26,7 @@ from aiohttp_middlewares import (
     error_middleware,
     https_middleware,
     problem_error_handler,
+    proxy_middleware,
     request_id_middleware,
     request_id_on_response_prepare,
     shield_middleware,
@@ -48,9 +49,9 @@ def quick_start() -> web.Application:
     app = web.Application(
         middlewares=[
             request_id_middleware(),
+            proxy_middleware(trusted_proxies=["127.0.0.1", "::1"]),
             cors_middleware(origins=["https://app.example.com"]),
             error_middleware(),
-            https_middleware(),
             timeout_middleware(29.5),
             shield_middleware(methods=NON_IDEMPOTENT_METHODS),
         ]
@@ -72,6 +73,10 @@ def test_every_factory_returns_a_middleware() -> None:
             error_middleware(default_handler=problem_error_handler), Middleware
         ),
         assert_type(https_middleware({"Forwarded": "https"}), Middleware),
+        assert_type(
+            proxy_middleware(trusted_proxies=["10.0.0.0/8"], forwarded=True),
+            Middleware,
+        ),
         assert_type(timeout_middleware(5, ignore={"/slow": "POST"}), Middleware),
         assert_type(shield_middleware(urls={"/save": ["POST"]}), Middleware),
         assert_type(
