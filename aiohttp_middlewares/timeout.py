@@ -225,10 +225,8 @@ def _waiting_place(stack: traceback.StackSummary) -> traceback.FrameSummary:
     ``wait_for()`` in the end: the line that awaited them tells which wait
     it was. A stack of asyncio's frames alone gives its innermost.
     """
-    for frame in reversed(stack):
-        if not frame.filename.startswith(_ASYNCIO_FILES):
-            return frame
-    return stack[-1]
+    outside = (f for f in reversed(stack) if not f.filename.startswith(_ASYNCIO_FILES))
+    return next(outside, stack[-1])
 
 
 def _add_clocks(
