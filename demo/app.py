@@ -52,6 +52,17 @@ STATIC = Path(__file__).with_name("static")
 PAGE_PORT = 8080
 API_PORT = 8081
 TIMEOUT = 2.0
+#: How Debian's chromium runs headless in containers and CI: the screenshot
+#: here, and the browser tests (tests/conftest.py).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 #: The buttons of the page, by the id of their section, in page order.
 BUTTONS = (
     "cors-get",
@@ -250,8 +261,6 @@ async def screenshot(
 ) -> None:
     """Click every button in a headless Chromium and save the page as a PNG."""
     from playwright.async_api import async_playwright
-
-    from tests.helpers import CHROMIUM_ARGS
 
     async with (
         serve(page_port=page_port, api_port=api_port) as demo,

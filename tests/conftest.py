@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING
 import pytest
 from aiohttp.test_utils import TestServer
 
+from demo.app import CHROMIUM_ARGS
+
 from .helpers import (
-    CHROMIUM_ARGS,
     Nginx,
     StartFrontNginx,
     StartNginx,

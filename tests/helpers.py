@@ -3,7 +3,7 @@
 ``conftest.py`` holds the pytest fixtures, built from what is defined here.
 
 * The checkout and the machine: :data:`ROOT`, :func:`require` (the rule for
-  tests needing a Debian binary), :func:`free_port`, :data:`CHROMIUM_ARGS`,
+  tests needing a Debian binary), :func:`free_port`,
   :func:`run_as_script`.
 * nginx in front of an app, configured as the deployment docs say:
   :class:`Nginx`, :data:`StartNginx`, :func:`start_nginx`; a second one in
@@ -72,16 +72,6 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parent.parent
 #: The deployment example of the docs, which the nginx tests run.
 NGINX_CONF = ROOT / "docs" / "examples" / "nginx.conf"
-#: How chromium runs headless in containers and CI (the demo screenshot too).
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def in_ci() -> bool:
