@@ -467,13 +467,13 @@ def _exposer(exposed: tuple[str, ...], allow_credentials: bool) -> tuple[str, _E
     skipped = _NEVER_EXPOSED | _ADDED_ON_PREPARE | {name.lower() for name in listed}
 
     def expose(headers: CIMultiDict[str]) -> str:
-        own = {
-            name.lower(): name
-            for name in headers
-            if name.lower() not in skipped
-            and not name.lower().startswith(_ACCESS_CONTROL_PREFIX)
-        }
-        return ", ".join([*listed, *own.values()])
+        own = {name.lower(): name for name in headers}
+        names = [
+            name
+            for folded, name in own.items()
+            if folded not in skipped and not folded.startswith(_ACCESS_CONTROL_PREFIX)
+        ]
+        return ", ".join([*listed, *names])
 
     return ", ".join(listed), expose
 

@@ -58,7 +58,6 @@ NODE_CACHE_SIZE: Final = 1024
 # characters: anything longer is no address, and is not cached either.
 _LONGEST_NODE: Final = 64
 
-# An RFC 9110 token: a header name or a Forwarded parameter name.
 # RFC 7239 / RFC 9110 quoted-string; obs-text stands for any non-ASCII character
 # because aiohttp hands header values over as decoded text.
 _QUOTED = r'"(?:[\t !#-\[\]-~\x80-\U0010ffff]|\\[\t -~\x80-\U0010ffff])*"'

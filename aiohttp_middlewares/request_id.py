@@ -268,9 +268,6 @@ class RequestIdFilter(logging.Filter):
     which runs in the request's code, rather than to those of the listener.
     """
 
-    def __init__(self) -> None:
-        super().__init__()
-
     def filter(self, record: logging.LogRecord) -> bool:
         """Set ``record.request_id`` unless it is set; keep the record."""
         fields = record.__dict__

@@ -400,6 +400,30 @@ def to_str_tuple(value: object, argument: str) -> tuple[str, ...]:
     return items  # type: ignore[return-value]  # every item checked above
 
 
+def is_token(text: str) -> bool:
+    """Whether *text* is an :rfc:`9110` token, as a header name must be."""
+    return _TOKEN.fullmatch(text) is not None
+
+
+def check_token(value: object, argument: str) -> str:
+    """Return *value* if it is an :rfc:`9110` token, as a header name must be.
+
+    :raises TypeError: Naming *argument*, when *value* is not a ``str``.
+    :raises ValueError: Naming *argument*, when it is empty or holds a
+        character that a token cannot: a space, a colon, CR, LF, any other
+        control character, a non-ASCII character, one of ``"(),/;<=>?@[\\]{}``.
+    """
+    if not isinstance(value, str):
+        raise TypeError(
+            f"{argument} must be a str, not {type(value).__name__}: {value!r}"
+        )
+    if not is_token(value):
+        raise ValueError(
+            f"{argument} must be a header name (an RFC 9110 token), not {value!r}"
+        )
+    return value
+
+
 def _state_key(key_class: str, name: str, kind: type[object]) -> Any:
     full_name = f"aiohttp_middlewares.{name}"
     factory = getattr(web, key_class, None)
@@ -430,27 +454,3 @@ def _method_set(value: object, argument: str, key: object) -> frozenset[str]:
         f"{argument}[{key!r}] must be a method name or a collection of method "
         f"names, not {type(value).__name__}: {value!r}"
     )
-
-
-def is_token(text: str) -> bool:
-    """Whether *text* is an :rfc:`9110` token, as a header name must be."""
-    return _TOKEN.fullmatch(text) is not None
-
-
-def check_token(value: object, argument: str) -> str:
-    """Return *value* if it is an :rfc:`9110` token, as a header name must be.
-
-    :raises TypeError: Naming *argument*, when *value* is not a ``str``.
-    :raises ValueError: Naming *argument*, when it is empty or holds a
-        character that a token cannot: a space, a colon, CR, LF, any other
-        control character, a non-ASCII character, one of ``"(),/;<=>?@[\\]{}``.
-    """
-    if not isinstance(value, str):
-        raise TypeError(
-            f"{argument} must be a str, not {type(value).__name__}: {value!r}"
-        )
-    if not is_token(value):
-        raise ValueError(
-            f"{argument} must be a header name (an RFC 9110 token), not {value!r}"
-        )
-    return value
