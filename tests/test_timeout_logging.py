@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -48,20 +49,25 @@ class Waiting:
     @property
     def place(self) -> str:
         """``file:line in handler`` of the await above."""
-        lines, first = inspect.getsourcelines(Waiting.handler)
-        [offset] = [n for n, line in enumerate(lines) if "await self.release" in line]
-        return f"{__file__}:{first + offset} in handler"
+        return place_of(Waiting.handler)
+
+
+def place_of(function: Callable[..., object]) -> str:
+    """``file:line in name`` of the line of *function* marked as the place."""
+    lines, first = inspect.getsourcelines(function)
+    [offset] = [n for n, line in enumerate(lines) if "the place the log names" in line]
+    return f"{__file__}:{first + offset} in {function.__name__}"
 
 
 async def timed_out(
     aiohttp_client: AiohttpClient,
-    waiting: Waiting,
+    handler: Handler,
     *middlewares: Middleware,
     method: str = "GET",
 ) -> Any:
-    """Run *waiting* for ``/report`` behind *middlewares* until its 504."""
+    """Run *handler* for ``/report`` behind *middlewares* until its 504."""
     app = web.Application(middlewares=middlewares)
-    app.router.add_route(method, "/report", waiting.handler)
+    app.router.add_route(method, "/report", handler)
     client = await aiohttp_client(app)
     response = await client.request(method, "/report")
     assert response.status == 504
@@ -81,7 +87,7 @@ async def test_timeout_is_one_error_record_saying_where_it_waited(
     caplog.set_level(logging.INFO, logger="aiohttp_middlewares")
     waiting = Waiting()
     body = await timed_out(
-        aiohttp_client, waiting, error_middleware(), timeout_middleware(LIMIT)
+        aiohttp_client, waiting.handler, error_middleware(), timeout_middleware(LIMIT)
     )
     [record] = package_errors(caplog)
     assert record.name == TIMEOUT_LOGGER
@@ -96,7 +102,7 @@ async def test_timeout_without_error_middleware_is_one_error_record(
     aiohttp_client: AiohttpClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     waiting = Waiting()
-    await timed_out(aiohttp_client, waiting, timeout_middleware(LIMIT))
+    await timed_out(aiohttp_client, waiting.handler, timeout_middleware(LIMIT))
     [record] = package_errors(caplog)
     assert record.getMessage() == expected("GET", waiting)
     assert record.exc_info is None
@@ -118,16 +124,11 @@ async def test_the_place_is_the_handler_line_not_inside_asyncio(
     caplog: pytest.LogCaptureFixture,
     handler: Handler,
 ) -> None:
-    app = web.Application(middlewares=[error_middleware(), timeout_middleware(LIMIT)])
-    app.router.add_get("/report", handler)
-    client = await aiohttp_client(app)
-    assert (await client.get("/report")).status == 504
-    lines, first = inspect.getsourcelines(handler)
-    [offset] = [n for n, line in enumerate(lines) if "the place the log names" in line]
-    [record] = package_errors(caplog)
-    assert record.getMessage().endswith(
-        f"waiting at {__file__}:{first + offset} in {handler.__name__}"
+    await timed_out(
+        aiohttp_client, handler, error_middleware(), timeout_middleware(LIMIT)
     )
+    [record] = package_errors(caplog)
+    assert record.getMessage().endswith(f"waiting at {place_of(handler)}")
 
 
 async def test_shielded_handler_is_found_where_it_waits_not_in_the_shield(
@@ -137,7 +138,7 @@ async def test_shielded_handler_is_found_where_it_waits_not_in_the_shield(
     waiting = Waiting()
     body = await timed_out(
         aiohttp_client,
-        waiting,
+        waiting.handler,
         error_middleware(),
         timeout_middleware(LIMIT),
         shield_middleware(methods=["POST"]),
@@ -158,7 +159,7 @@ async def test_traceback_and_stack_are_logged_at_debug(
     caplog.set_level(logging.DEBUG, logger="aiohttp_middlewares")
     waiting = Waiting()
     await timed_out(
-        aiohttp_client, waiting, error_middleware(), timeout_middleware(LIMIT)
+        aiohttp_client, waiting.handler, error_middleware(), timeout_middleware(LIMIT)
     )
     [debug] = [
         record
@@ -189,7 +190,7 @@ async def test_timeout_keeps_its_message_when_unexpected_ones_are_hidden(
 ) -> None:
     body = await timed_out(
         aiohttp_client,
-        Waiting(),
+        Waiting().handler,
         error_middleware(hide_unexpected_messages=True),
         timeout_middleware(LIMIT),
     )
